@@ -1,0 +1,28 @@
+using KeyPlatform.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KeyPlatform.ServiceDefaults.Commands;
+
+/// <summary>The HTTP way into a command handler: actor from the token, correlation from the request, refusal
+/// to ProblemDetails.</summary>
+public static class CommandEndpoints
+{
+    public const string CorrelationHeader = "X-Correlation-Id";
+
+    public static async Task<IResult> Dispatch<TCommand>(HttpContext http, TCommand command,
+        Func<object?, IResult>? onAccepted = null) where TCommand : class
+    {
+        var actor = Actor.FromClaims(http.User);
+        if (actor is null)
+            return Results.Problem(RefusalProblems.ToProblemDetails(
+                Refusal.Unauthorized("The token carries no subject or tenant (tid) claim.")));
+
+        var handler = http.RequestServices.GetRequiredService<ICommandHandler<TCommand>>();
+        var time = http.RequestServices.GetRequiredService<TimeProvider>();
+        var context = CommandContext.ForHttp(actor, http.Request.Headers[CorrelationHeader].FirstOrDefault() ?? http.TraceIdentifier);
+        var result = await handler.HandleAsync(command, context, http.RequestAborted);
+        if (result.Refusal is { } refusal) return RefusalProblems.ToResult(refusal, time);
+        return onAccepted?.Invoke(result.Response) ?? Results.Ok(result.Response);
+    }
+}

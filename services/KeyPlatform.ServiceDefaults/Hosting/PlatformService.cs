@@ -1,0 +1,160 @@
+using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.ServiceDefaults.Deadlines;
+using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.ServiceDefaults.Persistence;
+using KeyPlatform.ServiceDefaults.Telemetry;
+using KeyPlatform.ServiceDefaults.Time;
+using Marten;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace KeyPlatform.ServiceDefaults.Hosting;
+
+/// <summary>What makes one service different from the others; everything else is the same backbone.</summary>
+public sealed class PlatformServiceOptions
+{
+    public required string ServiceName { get; init; }
+
+    /// <summary>The service's own PostgreSQL schema (overridable by <c>Marten:Schema</c>, for tests).</summary>
+    public required string Schema { get; init; }
+
+    /// <summary>The queue its commands and subscribed events arrive on.</summary>
+    public required string Queue { get; init; }
+
+    public Action<StoreOptions>? ConfigureMarten { get; init; }
+    public Action<IBusRegistrationConfigurator>? ConfigureConsumers { get; init; }
+}
+
+/// <summary>Configuration section <c>RabbitMq</c>.</summary>
+public sealed class RabbitMqOptions
+{
+    public string Host { get; set; } = "127.0.0.1";
+    public ushort Port { get; set; } = 5672;
+    public string VirtualHost { get; set; } = "/";
+    public string Username { get; set; } = "guest";
+    public string Password { get; set; } = "guest";
+    /// <summary>Retry intervals for a failing consumer before its message goes to the error queue.</summary>
+    public TimeSpan[] RetryIntervals { get; set; } =
+        [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
+}
+
+public static class PlatformServiceExtensions
+{
+    /// <summary>The backbone every service stands on: clock, auth, Marten with the relay and deadlines,
+    /// MassTransit on RabbitMQ, telemetry, health, resilience, ProblemDetails, OpenAPI.</summary>
+    public static WebApplicationBuilder AddPlatformService(this WebApplicationBuilder builder, PlatformServiceOptions options)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddSingleton(new ServiceIdentity(options.ServiceName));
+        services.TryAddSingleton(ClockControl.CreateTimeProvider(configuration, builder.Environment));
+        services.AddPlatformAuthentication(configuration, builder.Environment);
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
+
+        var schema = configuration["Marten:Schema"] ?? options.Schema;
+        services.TryAddSingleton<IIntegrationEventMap, NoIntegrationEvents>();
+        var marten = services.AddPlatformMarten(configuration, schema, options.ConfigureMarten);
+        if (configuration.GetValue("Messaging:RelayEnabled", true))
+            marten.AddSubscriptionWithServices<IntegrationEventRelay>(ServiceLifetime.Singleton,
+                o => o.Options.BatchSize = 500);
+        services.AddSingleton<StreamCommands>();
+
+        services.AddSingleton(sp =>
+        {
+            var registry = new DeadlineHandlerRegistry();
+            foreach (var register in sp.GetRequiredService<IOptions<DeadlineHandlerOptions>>().Value.Registrations)
+                register(registry);
+            return registry;
+        });
+        services.AddSingleton<DeadlineDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeadlineDispatcher>());
+
+        AddBus(services, configuration, options);
+        AddTelemetry(services, options.ServiceName);
+
+        services.AddHealthChecks()
+            .AddNpgSql(configuration.PostgresConnectionString(), name: "postgresql", tags: ["ready"]);
+        return builder;
+    }
+
+    private static void AddBus(IServiceCollection services, IConfiguration configuration, PlatformServiceOptions options)
+    {
+        var rabbit = configuration.GetSection("RabbitMq").Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            options.ConfigureConsumers?.Invoke(bus);
+            bus.UsingRabbitMq((context, rabbitMq) =>
+            {
+                rabbitMq.Host(rabbit.Host, rabbit.Port, rabbit.VirtualHost, h =>
+                {
+                    h.Username(rabbit.Username);
+                    h.Password(rabbit.Password);
+                });
+                rabbitMq.UseMessageRetry(retry => retry.Intervals(rabbit.RetryIntervals));
+                rabbitMq.ReceiveEndpoint(options.Queue, endpoint => endpoint.ConfigureConsumers(context));
+            });
+        });
+        services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+    }
+
+    private static void AddTelemetry(IServiceCollection services, string serviceName)
+    {
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithTracing(tracing => tracing
+                .AddSource(PlatformTelemetry.Name, "MassTransit", "Marten")
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql())
+            .WithMetrics(metrics => metrics
+                .AddMeter(PlatformTelemetry.Name, "MassTransit", "Marten")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation());
+        // Standard OTEL_EXPORTER_OTLP_* variables configure the exporter; without an endpoint nothing is exported.
+        if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
+            telemetry.UseOtlpExporter();
+    }
+
+    /// <summary>Health (anonymous), OpenAPI document, auth middleware.</summary>
+    public static WebApplication UsePlatformDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") })
+            .AllowAnonymous();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapGet("/", (ServiceIdentity service) => Results.Ok(new { service = service.Name })).AllowAnonymous();
+        return app;
+    }
+
+    private sealed class NoIntegrationEvents : IIntegrationEventMap
+    {
+        public IEnumerable<OutgoingMessage> Map(JasperFx.Events.IEvent @event) => [];
+    }
+}
+
+public sealed record ServiceIdentity(string Name);

@@ -1,0 +1,36 @@
+using KeyPlatform.Contracts;
+using KeyPlatform.Contracts.Messaging;
+using KeyPlatform.ServiceDefaults.Commands;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace KeyPlatform.ServiceDefaults.Messaging;
+
+/// <summary>The bus way into a command handler: actor from the headers, the message id as the command id (so a
+/// redelivery is recognised), and a refusal published as <see cref="CommandRefused"/>.</summary>
+public sealed class CommandConsumer<TCommand>(ICommandHandler<TCommand> handler, TimeProvider time,
+    ILogger<CommandConsumer<TCommand>> logger) : IConsumer<TCommand> where TCommand : class, ITenantCommand
+{
+    public async Task Consume(ConsumeContext<TCommand> context)
+    {
+        var commandId = context.MessageId ?? throw new InvalidOperationException("A command needs a message id.");
+        var actor = context.Headers.GetActor();
+        var result = actor is null
+            ? CommandResult.Refused(Refusal.Unauthorized("The command carries no acting principal headers."))
+            : await handler.HandleAsync(context.Message,
+                new CommandContext(actor, commandId,
+                    context.CorrelationId?.ToString() ?? context.ConversationId?.ToString() ?? commandId.ToString(),
+                    context.InitiatorId?.ToString()),
+                context.CancellationToken);
+
+        if (result.Refusal is not { } refusal) return;
+        logger.LogInformation("Command {Command} {CommandId} refused by {Rule}: {Reason}",
+            typeof(TCommand).Name, commandId, refusal.Rule, refusal.Reason);
+        await context.Publish(new CommandRefused(commandId, typeof(TCommand).Name, context.Message.TenantId,
+            refusal.Rule, refusal.Reason, refusal.AllowedAt, time.GetUtcNow()), publish =>
+        {
+            publish.MessageId = NewId.NextGuid();
+            publish.CorrelationId = context.CorrelationId;
+        });
+    }
+}

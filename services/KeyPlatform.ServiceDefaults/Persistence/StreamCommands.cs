@@ -1,0 +1,59 @@
+using JasperFx.Events;
+using KeyPlatform.ServiceDefaults.Commands;
+using Marten;
+using JasperFx;
+using Microsoft.Extensions.Logging;
+
+namespace KeyPlatform.ServiceDefaults.Persistence;
+
+/// <summary>The glue around a decider: fetch the stream for writing, decide with the current time, append,
+/// record the command id, commit. A concurrent writer makes the commit fail; the whole thing is then run
+/// again on fresh state, so a conflict never loses a command.</summary>
+public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILogger<StreamCommands> logger)
+{
+    private const int MaxAttempts = 5;
+
+    public TimeProvider Time => time;
+
+    /// <param name="decide">Pure: (state or null for a new stream, now) to a decision.</param>
+    /// <param name="afterDecision">Optional extra work in the same transaction (documents, deadlines).</param>
+    public async Task<CommandResult> DecideAsync<TState>(string streamKey, CommandContext context,
+        Func<TState?, DateTimeOffset, Decision> decide, CancellationToken cancellationToken,
+        Action<IDocumentSession, Decision, DateTimeOffset>? afterDecision = null, string handler = "command")
+        where TState : class
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            session.WithContext(context);
+            if (await session.AlreadyHandledAsync(handler, context.CommandId, cancellationToken))
+                return CommandResult.Accepted();
+
+            var stream = await session.Events.FetchForWriting<TState>(streamKey, cancellationToken);
+            var now = time.GetUtcNow();
+            var decision = decide(stream.Aggregate, now);
+            if (decision.Refusal is { } refusal) return CommandResult.Refused(refusal);
+
+            stream.AppendMany(decision.Events);
+            afterDecision?.Invoke(session, decision, now);
+            session.MarkHandled(handler, context.CommandId, now);
+            try
+            {
+                await session.SaveChangesAsync(cancellationToken);
+                return CommandResult.Accepted();
+            }
+            catch (Exception e) when (IsConcurrencyConflict(e) && attempt < MaxAttempts)
+            {
+                logger.LogInformation("Concurrent write on stream {Stream}, attempt {Attempt}; deciding again", streamKey, attempt);
+            }
+            catch (DocumentAlreadyExistsException)
+            {
+                return CommandResult.Accepted(); // the same command committed concurrently
+            }
+        }
+    }
+
+    public static bool IsConcurrencyConflict(Exception e) =>
+        e is ConcurrencyException or Marten.Exceptions.ExistingStreamIdCollisionException
+            or JasperFx.Events.ExistingStreamIdCollisionException;
+}

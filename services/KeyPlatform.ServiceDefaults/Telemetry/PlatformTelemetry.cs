@@ -1,0 +1,17 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace KeyPlatform.ServiceDefaults.Telemetry;
+
+/// <summary>Our own traces and metrics, beside those of ASP.NET Core, HttpClient, MassTransit, Marten and Npgsql.</summary>
+public static class PlatformTelemetry
+{
+    public const string Name = "KeyPlatform";
+    public static readonly ActivitySource ActivitySource = new(Name);
+    public static readonly Meter Meter = new(Name);
+
+    public static readonly Counter<long> Commands = Meter.CreateCounter<long>("keyplatform.commands", description: "Commands handled");
+    public static readonly Counter<long> Refusals = Meter.CreateCounter<long>("keyplatform.refusals", description: "Commands refused, by rule");
+    public static readonly Counter<long> RelayedMessages = Meter.CreateCounter<long>("keyplatform.relay.messages", description: "Messages relayed from the event store to the bus");
+    public static readonly Counter<long> DataKeyReleases = Meter.CreateCounter<long>("keyplatform.datakeys.releases", description: "Data keys released to storage services");
+}

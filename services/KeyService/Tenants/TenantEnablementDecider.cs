@@ -1,0 +1,24 @@
+using KeyPlatform.Contracts;
+using KeyPlatform.Contracts.Keys;
+using KeyPlatform.ServiceDefaults.Commands;
+
+namespace KeyPlatform.KeyService.Tenants;
+
+public static class TenantEnablementDecider
+{
+    /// <summary>T1: more than this many qualifying licences (app-per-user plus enterprise) turn the feature on.</summary>
+    public const int LicenceThreshold = 1000;
+
+    public static Decision Decide(TenantEnablement? state, EnableTenantEncryption command, DateTimeOffset now)
+    {
+        if (state is not null) return Decision.Nothing; // already on: a repeat changes nothing
+        if (command.AppPerUserLicences < 0 || command.EnterpriseLicences < 0)
+            return Decision.Refuse(Refusal.Invalid("Licence counts cannot be negative."));
+
+        var qualifying = command.AppPerUserLicences + command.EnterpriseLicences;
+        return qualifying > LicenceThreshold
+            ? Decision.Emit(new TenantEnabled(command.TenantId, command.AppPerUserLicences, command.EnterpriseLicences, qualifying, now))
+            : Decision.Refuse(Rules.T1,
+                $"The tenant holds {qualifying} qualifying licences (app-per-user and enterprise combined); more than {LicenceThreshold} are required.");
+    }
+}

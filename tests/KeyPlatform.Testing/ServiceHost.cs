@@ -1,0 +1,69 @@
+using System.Net.Http.Headers;
+using KeyPlatform.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace KeyPlatform.Testing;
+
+/// <summary>A service of ours running in-process on the real PostgreSQL and RabbitMQ, with its own schema and
+/// RabbitMQ virtual host (shared by the hosts of one test, see <see cref="TestBroker"/>),
+/// and a <see cref="FakeTimeProvider"/> clock.</summary>
+public class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProgram : class
+{
+    private readonly Dictionary<string, string?> settings;
+    private readonly Action<IServiceCollection>? configureServices;
+
+    public ServiceHost(string schema, string virtualHost, FakeTimeProvider? clock = null,
+        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
+    {
+        Schema = schema;
+        VirtualHost = virtualHost;
+        Clock = clock ?? new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 9, 0, 0, TimeSpan.Zero));
+        this.configureServices = configureServices;
+        this.settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = TestInfrastructure.PostgresConnectionString,
+            ["Marten:Schema"] = schema,
+            ["Marten:DaemonMode"] = "Solo",
+            ["RabbitMq:Host"] = TestInfrastructure.RabbitHost,
+            ["RabbitMq:Port"] = TestInfrastructure.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RabbitMq:Username"] = TestInfrastructure.RabbitUser,
+            ["RabbitMq:Password"] = TestInfrastructure.RabbitPassword,
+            ["RabbitMq:VirtualHost"] = virtualHost,
+            ["RabbitMq:RetryIntervals:0"] = "00:00:00.050",
+            ["RabbitMq:RetryIntervals:1"] = "00:00:00.100",
+            ["Deadlines:PollInterval"] = "00:00:00.200",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) this.settings[key] = value;
+    }
+
+    public string Schema { get; }
+    public string VirtualHost { get; }
+    public FakeTimeProvider Clock { get; }
+    public JwtOptions Jwt { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            configureServices?.Invoke(services);
+        });
+    }
+
+    public HttpClient ClientFor(string tenantId, params string[] roles) => ClientFor(tenantId, roles, []);
+
+    public HttpClient ClientFor(string tenantId, string[] roles, string[] environments)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            DevTokens.Mint(Jwt, $"user-{roles.FirstOrDefault() ?? "none"}@{tenantId}", tenantId, roles, environments));
+        return client;
+    }
+
+    public HttpClient OperatorClient() => ClientFor("*", PlatformRoles.PlatformOperator);
+}

@@ -1,0 +1,19 @@
+namespace KeyPlatform.Testing;
+
+/// <summary>Where the PostgreSQL and RabbitMQ started by <c>scripts/infra.sh</c> listen: the same variables the
+/// services read, with the script's defaults.</summary>
+public static class TestInfrastructure
+{
+    public static string PostgresConnectionString =>
+        Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
+        ?? "Host=127.0.0.1;Port=54329;Database=keyplatform;Username=keyplatform;Password=keyplatform";
+
+    public static string RabbitHost => Environment.GetEnvironmentVariable("RabbitMq__Host") ?? "127.0.0.1";
+    public static ushort RabbitPort => ushort.Parse(Environment.GetEnvironmentVariable("RabbitMq__Port") ?? "56729");
+    public static ushort RabbitManagementPort => ushort.Parse(Environment.GetEnvironmentVariable("RabbitMq__ManagementPort") ?? "15679");
+    public static string RabbitUser => Environment.GetEnvironmentVariable("RabbitMq__Username") ?? "keyplatform";
+    public static string RabbitPassword => Environment.GetEnvironmentVariable("RabbitMq__Password") ?? "keyplatform";
+
+    /// <summary>A short unique suffix for schemas, virtual hosts and tenant ids of one test fixture.</summary>
+    public static string UniqueSuffix() => Guid.NewGuid().ToString("N")[..10];
+}
