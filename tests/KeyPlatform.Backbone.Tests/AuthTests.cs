@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using KeyPlatform.Contracts;
+using KeyPlatform.Contracts.Keys;
+using KeyPlatform.Contracts.Messaging;
+using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.Testing;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using KeyServiceApp = KeyPlatform.KeyService.Program;
+
+namespace KeyPlatform.Backbone.Tests;
+
+/// <summary>Every edge is authenticated: HTTP by JWT, the bus by principal headers, both checked the same way.</summary>
+public sealed class AuthTests : IClassFixture<TestBroker>, IAsyncLifetime
+{
+    private readonly ServiceHost<KeyServiceApp> keys;
+    private readonly string tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
+
+    public AuthTests(TestBroker broker) => keys = new ServiceHost<KeyServiceApp>(broker.Schema("keys_auth"), broker.VirtualHost);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await keys.DisposeAsync();
+
+    private static object Licences => new { appPerUserLicences = 2000, enterpriseLicences = 0 };
+
+    [Fact]
+    public async Task A_call_without_a_token_is_refused_401()
+    {
+        var response = await keys.CreateClient().GetAsync($"/v1/tenants/{tenant}/enablement");
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_token_signed_with_another_key_is_refused_401()
+    {
+        var client = keys.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer",
+            DevTokens.Mint(new JwtOptions { SigningKey = new string('x', 64) }, "mallory", tenant, [PlatformRoles.PlatformOperator]));
+        (await client.GetAsync($"/v1/tenants/{tenant}/enablement")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_tenant_admin_may_not_do_an_operator_task_403()
+    {
+        var response = await keys.ClientFor(tenant, PlatformRoles.PowerPlatformAdmin)
+            .PutAsJsonAsync($"/v1/tenants/{tenant}/enablement", Licences);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await response.Content.ReadFromJsonAsync<ProblemBody>())!.Rule.ShouldBe(Rules.Authorization);
+    }
+
+    [Fact]
+    public async Task A_caller_may_not_read_another_tenant_403()
+    {
+        var response = await keys.ClientFor("some-other-tenant", PlatformRoles.PowerPlatformAdmin)
+            .GetAsync($"/v1/tenants/{tenant}/enablement");
+        response.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Health_and_the_OpenAPI_document_need_no_token()
+    {
+        var client = keys.CreateClient();
+        (await client.GetAsync("/health/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await client.GetAsync("/openapi/v1.json")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    [Trait("Rule", "S2")]
+    public async Task A_command_over_the_bus_without_principal_headers_is_refused_with_a_refusal_event()
+    {
+        _ = keys.CreateClient();
+        var bus = keys.Services.GetRequiredService<IBus>();
+        await using var refusals = await BusProbe<CommandRefused>.StartAsync(bus);
+        var commandId = Guid.NewGuid();
+
+        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{Queues.KeyService}"));
+        await endpoint.Send(new EnableTenantEncryption(tenant, 5000, 0), context => context.MessageId = commandId);
+
+        var refused = await refusals.WaitForAsync(r => r.CommandId == commandId, "the refusal event");
+        refused.Message.Rule.ShouldBe(Rules.Authorization);
+        refused.Message.Command.ShouldBe(nameof(EnableTenantEncryption));
+    }
+
+    [Fact]
+    [Trait("Rule", "S2")]
+    public async Task A_platform_service_sending_the_command_over_the_bus_gets_the_same_result_as_over_HTTP_T1()
+    {
+        _ = keys.CreateClient();
+        var bus = keys.Services.GetRequiredService<IBus>();
+        await using var enabled = await BusProbe<TenantEncryptionEnabled>.StartAsync(bus);
+        await using var refusals = await BusProbe<CommandRefused>.StartAsync(bus);
+        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{Queues.KeyService}"));
+        var service = new Actor("service:licensing", "*", new HashSet<string> { PlatformRoles.PlatformOperator }, new HashSet<string>());
+        var tooFew = Guid.NewGuid();
+
+        await endpoint.Send(new EnableTenantEncryption(tenant, 500, 500), context =>
+        {
+            context.MessageId = tooFew;
+            context.SetActor(service);
+        });
+        await endpoint.Send(new EnableTenantEncryption(tenant, 1001, 0), context => context.SetActor(service));
+
+        var refused = await refusals.WaitForAsync(r => r.CommandId == tooFew, "the T1 refusal");
+        refused.Message.Rule.ShouldBe(Rules.T1);
+        refused.Message.Reason.ShouldContain("1000 qualifying licences");
+        var published = await enabled.WaitForAsync(e => e.TenantId == tenant, "the enablement event");
+        published.Message.QualifyingLicences.ShouldBe(1001);
+    }
+}

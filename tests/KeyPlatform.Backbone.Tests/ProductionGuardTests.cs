@@ -1,0 +1,59 @@
+using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.ServiceDefaults.Time;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+
+namespace KeyPlatform.Backbone.Tests;
+
+/// <summary>What is safe in development must not be possible in Production.</summary>
+public sealed class ProductionGuardTests
+{
+    private static HostingEnvironment Environment(string name) => new() { EnvironmentName = name };
+
+    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.ToDictionary(v => v.Key, v => (string?)v.Value)).Build();
+
+    [Fact]
+    public void Production_refuses_to_start_with_the_development_signing_key()
+    {
+        var error = Should.Throw<InvalidOperationException>(() =>
+            new ServiceCollection().AddPlatformAuthentication(Config(), Environment(Environments.Production)));
+        error.Message.ShouldContain("Auth:SigningKey");
+    }
+
+    [Fact]
+    public void Production_starts_with_a_configured_signing_key() =>
+        Should.NotThrow(() => new ServiceCollection().AddPlatformAuthentication(
+            Config(("Auth:SigningKey", new string('k', 48))), Environment(Environments.Production)));
+
+    [Fact]
+    public void Moving_time_cannot_be_switched_on_in_Production()
+    {
+        var config = Config((ClockControl.OffsetFileKey, "clock-offset.txt"));
+        Should.Throw<InvalidOperationException>(() => ClockControl.CreateTimeProvider(config, Environment(Environments.Production)));
+        ClockControl.CreateTimeProvider(config, Environment("Testing")).ShouldBeOfType<OffsetFileTimeProvider>();
+        ClockControl.CreateTimeProvider(Config(), Environment(Environments.Production)).ShouldBe(TimeProvider.System);
+    }
+
+    [Fact]
+    public void The_offset_clock_follows_the_file_that_the_tests_write()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"kp-clock-{Guid.NewGuid():N}.txt");
+        try
+        {
+            var clock = new OffsetFileTimeProvider(path);
+            clock.Offset.ShouldBe(TimeSpan.Zero);
+            OffsetFileTimeProvider.WriteOffset(path, TimeSpan.FromHours(72));
+            clock.Offset.ShouldBe(TimeSpan.FromHours(72));
+            (clock.GetUtcNow() - DateTimeOffset.UtcNow).ShouldBeGreaterThan(TimeSpan.FromHours(71.9));
+            OffsetFileTimeProvider.WriteOffset(path, TimeSpan.FromDays(28));
+            clock.Offset.ShouldBe(TimeSpan.FromDays(28));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
