@@ -1,0 +1,53 @@
+using KeyPlatform.Contracts.Keys;
+
+namespace KeyPlatform.KeyService.TenantKeys;
+
+public sealed record TenantKeyEntry(string KeyId, string Name, string Thumbprint, string VaultKeyId, TenantKeySource Source,
+    TenantKeyState State, DateTimeOffset AddedAt, DateTimeOffset? ActivatedAt);
+
+/// <summary>The state of stream <c>tenant-key:{tenant}:{region}</c>: every key of the tenant in that region (K1)
+/// and the times the waiting periods are computed from. Also kept inline as a document: the key inventory (S4).</summary>
+public sealed record TenantKeyRing(string Id, string TenantId, string Region, IReadOnlyList<TenantKeyEntry> Keys,
+    DateTimeOffset? LastActivatedAt)
+{
+    public static string StreamKey(string tenantId, string region) => $"tenant-key:{tenantId}:{region.ToLowerInvariant()}";
+
+    public TenantKeyEntry? Find(string keyId) => Keys.FirstOrDefault(k => k.KeyId == keyId);
+    public TenantKeyEntry? Active => Keys.FirstOrDefault(k => k.State == TenantKeyState.Active);
+    public TenantKeyEntry? Installing => Keys.FirstOrDefault(k => k.State == TenantKeyState.Installing);
+
+    public static TenantKeyRing Create(KeyAdded added) =>
+        new(StreamKey(added.TenantId, added.Region), added.TenantId, added.Region, [EntryFor(added)], null);
+
+    public TenantKeyRing Apply(KeyAdded added) => this with { Keys = [.. Keys, EntryFor(added)] };
+
+    public TenantKeyRing Apply(KeyInstallationStarted started) =>
+        With(started.KeyId, k => k with { State = TenantKeyState.Installing });
+
+    public TenantKeyRing Apply(KeyActivated activated) =>
+        (activated.PreviousKeyId is { } previous ? With(previous, k => k with { State = TenantKeyState.Available }) : this)
+        .With(activated.KeyId, k => k with { State = TenantKeyState.Active, ActivatedAt = activated.ActivatedAt })
+        with { LastActivatedAt = activated.ActivatedAt };
+
+    public TenantKeyRing Apply(KeyInstallationFailed failed) => With(failed.KeyId, k => k with { State = TenantKeyState.Failed });
+
+    private TenantKeyRing With(string keyId, Func<TenantKeyEntry, TenantKeyEntry> change) =>
+        this with { Keys = Keys.Select(k => k.KeyId == keyId ? change(k) : k).ToList() };
+
+    private static TenantKeyEntry EntryFor(KeyAdded added) =>
+        new(added.KeyId, added.Name, added.Thumbprint, added.VaultKeyId, added.Source, TenantKeyState.Available, added.AddedAt, null);
+}
+
+/// <summary>What the decider needs to know from outside the stream: whether the feature is on for the tenant (T1)
+/// and how many of its environments are locked (K10, K11, U3), as this service learned them.</summary>
+public sealed record TenantKeyFacts(bool TenantEnabled, int LockedEnvironments);
+
+/// <summary>The waiting periods of the key lifecycle (configuration section <c>Rules</c>).</summary>
+public sealed class TenantKeyRules
+{
+    /// <summary>K9.</summary>
+    public TimeSpan ActivationCooldown { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>L2: no lock this long after the active key changed.</summary>
+    public TimeSpan NoLockAfterKeyChange { get; set; } = TimeSpan.FromHours(72);
+}
