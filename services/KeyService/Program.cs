@@ -1,10 +1,20 @@
+using JasperFx.Events.Projections;
 using KeyPlatform.Contracts.Keys;
 using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.KeyService.Messaging;
+using KeyPlatform.KeyService.TenantKeys;
+using KeyPlatform.KeyService.TenantKeys.Activating;
+using KeyPlatform.KeyService.TenantKeys.Adding;
+using KeyPlatform.KeyService.TenantKeys.Generating;
+using KeyPlatform.KeyService.TenantKeys.Installing;
+using KeyPlatform.KeyService.TenantKeys.KeyInventory;
+using KeyPlatform.KeyService.TenantKeys.LockedEnvironments;
+using KeyPlatform.KeyService.TenantKeys.Uploading;
 using KeyPlatform.KeyService.Tenants.Enabling;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.Vault.DependencyInjection;
 
 namespace KeyPlatform.KeyService;
 
@@ -18,14 +28,36 @@ public sealed class Program
             ServiceName = "key-service",
             Schema = "keys",
             Queue = Queues.KeyService,
-            ConfigureConsumers = bus => bus.AddConsumer<CommandConsumer<EnableTenantEncryption>>(),
+            ConfigureMarten = marten => marten.Projections.Snapshot<TenantKeyRing>(SnapshotLifecycle.Inline),
+            ConfigureConsumers = bus =>
+            {
+                bus.AddConsumer<CommandConsumer<EnableTenantEncryption>>();
+                bus.AddConsumer<CommandConsumer<ActivateTenantKey>>();
+                bus.AddConsumer<CommandConsumer<UploadTenantKeyByok>>();
+                bus.AddConsumer<InstallTenantKeyConsumer>();
+                bus.AddConsumer<EnvironmentLockConsumer>();
+                bus.AddConsumer<EnvironmentUnlockConsumer>();
+                bus.AddConsumer<EnvironmentDeletionConsumer>();
+            },
         });
-        builder.Services.AddSingleton<IIntegrationEventMap, KeyServiceIntegrationEvents>();
-        builder.Services.AddScoped<ICommandHandler<EnableTenantEncryption>, EnableTenantEncryptionHandler>();
+        var services = builder.Services;
+        services.AddKeyVault(builder.Configuration);
+        services.AddSingleton(builder.Configuration.GetSection("Rules").Get<TenantKeyRules>() ?? new TenantKeyRules());
+        services.AddSingleton<IIntegrationEventMap, KeyServiceIntegrationEvents>();
+        services.AddSingleton<TenantKeyFactsReader>();
+        services.AddScoped<TenantKeyAdding>();
+        services.AddScoped<ICommandHandler<EnableTenantEncryption>, EnableTenantEncryptionHandler>();
+        services.AddScoped<ICommandHandler<GenerateTenantKey>, GenerateTenantKeyHandler>();
+        services.AddScoped<UploadTenantKeyHandler>();
+        services.AddScoped<ICommandHandler<UploadTenantKeyPfx>>(sp => sp.GetRequiredService<UploadTenantKeyHandler>());
+        services.AddScoped<ICommandHandler<UploadTenantKeyByok>>(sp => sp.GetRequiredService<UploadTenantKeyHandler>());
+        services.AddScoped<ICommandHandler<ActivateTenantKey>, ActivateTenantKeyHandler>();
 
         var app = builder.Build();
         app.UsePlatformDefaults();
         app.MapTenantEnablement();
+        app.MapTenantKeys();
+        app.MapKeyInventory();
         await app.RunAsync();
     }
 }

@@ -18,7 +18,7 @@ public sealed class AuthTests : IClassFixture<TestBroker>, IAsyncLifetime
     private readonly ServiceHost<KeyServiceApp> keys;
     private readonly string tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
 
-    public AuthTests(TestBroker broker) => keys = new ServiceHost<KeyServiceApp>(broker.Schema("keys_auth"), broker.VirtualHost);
+    public AuthTests(TestBroker broker) => keys = new ServiceHost<KeyServiceApp>(broker, "keys_auth");
 
     public Task InitializeAsync() => Task.CompletedTask;
 

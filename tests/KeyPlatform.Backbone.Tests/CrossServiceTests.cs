@@ -22,9 +22,9 @@ public sealed class CrossServiceTests : IClassFixture<TestBroker>, IAsyncLifetim
     public CrossServiceTests(TestBroker broker)
     {
         this.broker = broker;
-        keys = new ServiceHost<KeyServiceApp>(broker.Schema("keys"), broker.VirtualHost);
-        environments = new ServiceHost<EnvironmentEncryptionApp>(broker.Schema("environments"), broker.VirtualHost);
-        locks = new ServiceHost<TenantLockApp>(broker.Schema("tenant_lock"), broker.VirtualHost);
+        keys = new ServiceHost<KeyServiceApp>(broker, "keys");
+        environments = new ServiceHost<EnvironmentEncryptionApp>(broker, "environments");
+        locks = new ServiceHost<TenantLockApp>(broker, "tenant_lock");
     }
 
     public Task InitializeAsync()

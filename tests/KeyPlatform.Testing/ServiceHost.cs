@@ -15,11 +15,16 @@ public class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProg
     private readonly Dictionary<string, string?> settings;
     private readonly Action<IServiceCollection>? configureServices;
 
-    public ServiceHost(string schema, string virtualHost, FakeTimeProvider? clock = null,
+    /// <summary>A test vault master key (32 bytes); tests only.</summary>
+    public static readonly string TestVaultMasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
+    public ServiceHost(TestBroker broker, string service, FakeTimeProvider? clock = null,
         IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
     {
+        var schema = broker.Schema(service);
         Schema = schema;
-        VirtualHost = virtualHost;
+        VirtualHost = broker.VirtualHost;
+        var virtualHost = broker.VirtualHost;
         Clock = clock ?? new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 9, 0, 0, TimeSpan.Zero));
         this.configureServices = configureServices;
         this.settings = new Dictionary<string, string?>
@@ -35,6 +40,8 @@ public class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProg
             ["RabbitMq:RetryIntervals:0"] = "00:00:00.050",
             ["RabbitMq:RetryIntervals:1"] = "00:00:00.100",
             ["Deadlines:PollInterval"] = "00:00:00.200",
+            ["Vault:Schema"] = broker.Schema("vault"),
+            ["Vault:MasterKey"] = TestVaultMasterKey,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) this.settings[key] = value;
     }

@@ -1,3 +1,4 @@
+using Npgsql;
 using Xunit;
 
 namespace KeyPlatform.Testing;
@@ -18,5 +19,23 @@ public sealed class TestBroker : IAsyncLifetime
     {
         await Management.DeleteVirtualHostAsync(VirtualHost);
         Management.Dispose();
+        await DropSchemasAsync();
+    }
+
+    /// <summary>Drops every schema this fixture's hosts created (they all end with the suffix).</summary>
+    private async Task DropSchemasAsync()
+    {
+        await using var connection = new NpgsqlConnection(TestInfrastructure.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var find = new NpgsqlCommand("select nspname from pg_namespace where nspname like '%' || @suffix", connection);
+        find.Parameters.AddWithValue("suffix", "_" + Suffix);
+        var schemas = new List<string>();
+        await using (var reader = await find.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) schemas.Add(reader.GetString(0));
+        foreach (var schema in schemas)
+        {
+            await using var drop = new NpgsqlCommand($"drop schema if exists \"{schema}\" cascade", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Messaging;
@@ -62,6 +63,7 @@ public static class PlatformServiceExtensions
         services.TryAddSingleton(ClockControl.CreateTimeProvider(configuration, builder.Environment));
         services.AddPlatformAuthentication(configuration, builder.Environment);
         services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddOpenApi();
         services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
 

@@ -74,7 +74,7 @@ public static class TenantKeyDecider
     {
         if (ring?.Find(command.KeyId) is not { State: TenantKeyState.Installing } key) return Decision.Nothing;
         return command.ProvedInVault
-            ? Decision.Emit(new KeyActivated(key.KeyId, ring.Active?.KeyId, now))
+            ? Decision.Emit(new KeyActivated(key.KeyId, key.VaultKeyId, key.Thumbprint, ring.Active?.KeyId, now))
             : Decision.Emit(new KeyInstallationFailed(key.KeyId, command.Failure ?? "The vault could not use the key.", now));
     }
 

@@ -14,7 +14,7 @@ public sealed record KeyAdded(string TenantId, string Region, string KeyId, stri
 public sealed record KeyInstallationStarted(string KeyId, DateTimeOffset StartedAt);
 
 /// <summary>K7: the key is <c>Active</c>; the one it replaces is <c>Available</c> again.</summary>
-public sealed record KeyActivated(string KeyId, string? PreviousKeyId, DateTimeOffset ActivatedAt);
+public sealed record KeyActivated(string KeyId, string VaultKeyId, string Thumbprint, string? PreviousKeyId, DateTimeOffset ActivatedAt);
 
 /// <summary>K6: installing failed (the vault could not prove the key); the key is <c>Failed</c>.</summary>
 public sealed record KeyInstallationFailed(string KeyId, string Reason, DateTimeOffset FailedAt);

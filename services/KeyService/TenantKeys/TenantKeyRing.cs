@@ -10,7 +10,16 @@ public sealed record TenantKeyEntry(string KeyId, string Name, string Thumbprint
 public sealed record TenantKeyRing(string Id, string TenantId, string Region, IReadOnlyList<TenantKeyEntry> Keys,
     DateTimeOffset? LastActivatedAt)
 {
-    public static string StreamKey(string tenantId, string region) => $"tenant-key:{tenantId}:{region.ToLowerInvariant()}";
+    private const string StreamPrefix = "tenant-key:";
+
+    public static string StreamKey(string tenantId, string region) => $"{StreamPrefix}{tenantId}:{region.ToLowerInvariant()}";
+
+    /// <summary>The tenant and region a stream key names (regions never contain ':').</summary>
+    public static (string TenantId, string Region) ParseStreamKey(string streamKey)
+    {
+        var split = streamKey.LastIndexOf(':');
+        return (streamKey[StreamPrefix.Length..split], streamKey[(split + 1)..]);
+    }
 
     public TenantKeyEntry? Find(string keyId) => Keys.FirstOrDefault(k => k.KeyId == keyId);
     public TenantKeyEntry? Active => Keys.FirstOrDefault(k => k.State == TenantKeyState.Active);

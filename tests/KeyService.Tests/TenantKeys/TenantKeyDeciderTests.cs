@@ -24,7 +24,7 @@ public sealed class TenantKeyDeciderTests
 
     /// <summary>A ring whose first key k1 became active at <paramref name="at"/>, with k2 uploaded later.</summary>
     private static TenantKeyRing? ActiveK1AndAvailableK2(DateTimeOffset at) => Given.Events<TenantKeyRing>(
-        Added("k1", at: at), new KeyInstallationStarted("k1", at), new KeyActivated("k1", null, at), Added("k2", at: at));
+        Added("k1", at: at), new KeyInstallationStarted("k1", at), new KeyActivated("k1", "vault-k1", "thumb-k1", null, at), Added("k2", at: at));
 
     private static void ShouldBeRefusedBy(Decision decision, string rule)
     {
@@ -48,12 +48,12 @@ public sealed class TenantKeyDeciderTests
     [Trait("Rule", "K5")]
     public void Given_a_key_When_adding_another_Then_it_is_only_Available_K5()
     {
-        var ring = Given.Events<TenantKeyRing>(Added("k1"), new KeyInstallationStarted("k1", T0), new KeyActivated("k1", null, T0));
+        var ring = Given.Events<TenantKeyRing>(Added("k1"), new KeyInstallationStarted("k1", T0), new KeyActivated("k1", "vault-k1", "thumb-k1", null, T0));
 
         var decision = TenantKeyDecider.Decide(ring, Add("k2"), Enabled, T0.AddHours(1));
 
         decision.Events.ShouldHaveSingleItem().ShouldBeOfType<KeyAdded>().KeyId.ShouldBe("k2");
-        Given.Events<TenantKeyRing>(Added("k1"), new KeyInstallationStarted("k1", T0), new KeyActivated("k1", null, T0), Added("k2"))!
+        Given.Events<TenantKeyRing>(Added("k1"), new KeyInstallationStarted("k1", T0), new KeyActivated("k1", "vault-k1", "thumb-k1", null, T0), Added("k2"))!
             .Find("k2")!.State.ShouldBe(TenantKeyState.Available);
     }
 
@@ -63,6 +63,7 @@ public sealed class TenantKeyDeciderTests
     {
         TenantKeyRing.StreamKey(Tenant, "europe").ShouldNotBe(TenantKeyRing.StreamKey(Tenant, "unitedstates"));
         TenantKeyRing.StreamKey(Tenant, "Europe").ShouldBe(TenantKeyRing.StreamKey(Tenant, "europe"));
+        TenantKeyRing.ParseStreamKey(TenantKeyRing.StreamKey("a:b", "europe")).ShouldBe(("a:b", "europe"));
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public sealed class TenantKeyDeciderTests
     [Trait("Rule", "K7")]
     public void Given_an_installing_key_When_the_vault_proves_it_Then_it_is_Active_and_the_previous_key_Available_again_K7()
     {
-        var ring = Given.Events<TenantKeyRing>(Added("k1"), new KeyInstallationStarted("k1", T0), new KeyActivated("k1", null, T0),
+        var ring = Given.Events<TenantKeyRing>(Added("k1"), new KeyInstallationStarted("k1", T0), new KeyActivated("k1", "vault-k1", "thumb-k1", null, T0),
             Added("k2"), new KeyInstallationStarted("k2", T0.AddDays(1)));
 
         var decision = TenantKeyDecider.Decide(ring, new CompleteKeyInstallation("k2", true, null), T0.AddDays(1).AddMinutes(1));
@@ -149,7 +150,7 @@ public sealed class TenantKeyDeciderTests
     {
         var ring = ActiveK1AndAvailableK2(T0)!
             .Apply(new KeyInstallationStarted("k2", T0.AddDays(1)))
-            .Apply(new KeyActivated("k2", "k1", T0.AddDays(1)));
+            .Apply(new KeyActivated("k2", "vault-k2", "thumb-k2", "k1", T0.AddDays(1)));
 
         ring.Keys.Count(k => k.State is TenantKeyState.Active or TenantKeyState.Installing).ShouldBe(1);
     }

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Run the whole Key Platform locally: private PostgreSQL + RabbitMQ, then the three services.
+#
+#   scripts/run.sh          start everything, wait until healthy, stay in the foreground;
+#                           Ctrl+C stops the services and the infrastructure this run started
+#   scripts/run.sh stop     stop a run started elsewhere (e.g. in the background) and the infrastructure
+#
+# Settings: KP_KEYSERVICE_PORT (5101), KP_ENVIRONMENTENCRYPTION_PORT (5102), KP_TENANTLOCK_PORT (5103),
+# KP_HEALTH_TIMEOUT (90 s per start), KP_SKIP_BUILD=1 to start the last build as it is;
+# infrastructure settings as in scripts/infra.sh.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+INFRA="$KP_ROOT/scripts/infra.sh"
+SERVICES=(KeyService EnvironmentEncryption TenantLock)
+declare -A DEFAULT_PORT=([KeyService]=5101 [EnvironmentEncryption]=5102 [TenantLock]=5103)
+SUPERVISOR_PID="$KP_RUN/run.pid"
+: "${KP_HEALTH_TIMEOUT:=90}"
+
+port_of() { local var="KP_${1^^}_PORT"; printf '%s' "${!var:-${DEFAULT_PORT[$1]}}"; }
+pidfile_of() { printf '%s' "$KP_RUN/$1.pid"; }
+log_of() { printf '%s' "$KP_LOGS/$1.log"; }
+
+# Stop the services recorded in the pid files (ours or a previous run's).
+stop_services() {
+  local name pid
+  for name in "${SERVICES[@]}"; do
+    if pid=$(kp_pidfile_alive "$(pidfile_of "$name")"); then
+      kp_say "stopping $name (pid $pid)"
+      kp_stop_pid "$pid" 20
+    fi
+    rm -f "$(pidfile_of "$name")"
+  done
+}
+
+cmd_stop() {
+  local pid
+  # A foreground run.sh (e.g. started with `&`) cleans up after itself on SIGTERM.
+  if pid=$(kp_pidfile_alive "$SUPERVISOR_PID"); then
+    kp_say "stopping scripts/run.sh (pid $pid)"
+    kp_stop_pid "$pid" 90
+  fi
+  rm -f "$SUPERVISOR_PID"
+  stop_services
+  "$INFRA" down
+}
+
+# ---------------------------------------------------------------- foreground run
+
+STOP_INFRA=()        # the components this run started, stopped again on exit
+CLEANED=0
+cleanup() {
+  ((CLEANED)) && return 0
+  CLEANED=1
+  trap '' INT TERM
+  echo
+  stop_services
+  if ((${#STOP_INFRA[@]})); then
+    "$INFRA" down "${STOP_INFRA[@]}" || true
+  else
+    kp_say "infrastructure was already running before this run; left running (scripts/infra.sh down stops it)"
+  fi
+  rm -f "$SUPERVISOR_PID"
+}
+
+start_service() {
+  local name=$1 port dir dll log
+  port=$(port_of "$name")
+  dir="$KP_ROOT/services/$name/bin/Release/net10.0"
+  dll="KeyPlatform.$name.dll"
+  log=$(log_of "$name")
+  [[ -f $dir/$dll ]] || kp_die "$(kp_rel "$dir/$dll") not found (build failed or project renamed?)"
+  kp_port_open "$port" && kp_die "port $port (for $name) is taken by another process; set KP_${name^^}_PORT"
+  # From its output folder, so the content root finds appsettings*.json; in its own session so a
+  # Ctrl+C reaches only this script, which then stops the services in order.
+  printf '===== %s: starting %s on port %s =====\n' "$(date '+%F %T')" "$name" "$port" >"$log"
+  (
+    cd "$dir"
+    export ASPNETCORE_ENVIRONMENT=Development
+    exec setsid dotnet "$dll" --urls "http://127.0.0.1:$port" >>"$log" 2>&1 </dev/null
+  ) &
+  echo "$!" >"$(pidfile_of "$name")"
+  kp_say "started $name (pid $!, http://127.0.0.1:$port, log: $(kp_rel "$log"))"
+}
+
+# Wait until every service answers GET /health/ready with 200; on failure show its log.
+wait_healthy() {
+  local deadline=$((SECONDS + KP_HEALTH_TIMEOUT)) name pid pending
+  declare -A ok=()
+  while :; do
+    pending=0
+    for name in "${SERVICES[@]}"; do
+      [[ -n ${ok[$name]:-} ]] && continue
+      pid=$(head -n 1 "$(pidfile_of "$name")")
+      if ! kp_pid_alive "$pid"; then
+        kp_tail "$(log_of "$name")" 60
+        kp_die "$name exited during startup"
+      fi
+      if [[ $(kp_http_status "http://127.0.0.1:$(port_of "$name")/health/ready") == 200 ]]; then
+        ok[$name]=1
+        kp_say "$name is ready"
+      else
+        pending=1
+      fi
+    done
+    ((pending)) || return 0
+    if ((SECONDS >= deadline)); then
+      local -a late=()
+      for name in "${SERVICES[@]}"; do
+        [[ -n ${ok[$name]:-} ]] && continue
+        late+=("$name")
+        kp_tail "$(log_of "$name")" 60
+      done
+      kp_die "not healthy within ${KP_HEALTH_TIMEOUT}s: ${late[*]}"
+    fi
+    sleep 1
+  done
+}
+
+# shellcheck disable=SC2154  # RabbitMq__* and ConnectionStrings__* come from `infra.sh env`
+print_table() {
+  local name url code
+  printf '\n%-24s %-26s %s\n' SERVICE URL HEALTH
+  for name in "${SERVICES[@]}"; do
+    url="http://127.0.0.1:$(port_of "$name")"
+    code=$(kp_http_status "$url/health/ready")
+    printf '%-24s %-26s %s\n' "$name" "$url" "$([[ $code == 200 ]] && echo "ready (200)" || echo "NOT READY ($code)")"
+  done
+  printf '%-24s %-26s %s\n' "RabbitMQ management" "http://127.0.0.1:$RabbitMq__ManagementPort/" \
+    "user $RabbitMq__Username / $RabbitMq__Password, vhost $RabbitMq__VirtualHost, amqp port $RabbitMq__Port"
+  printf '%-24s %s\n' "PostgreSQL" "$ConnectionStrings__Postgres"
+  printf '\nLogs in %s. Press Ctrl+C to stop (or scripts/run.sh stop from another shell).\n' "$(kp_rel "$KP_LOGS")/"
+}
+
+cmd_run() {
+  mkdir -p "$KP_RUN" "$KP_LOGS"
+  local pid name
+  if pid=$(kp_pidfile_alive "$SUPERVISOR_PID"); then
+    kp_die "already running (scripts/run.sh, pid $pid); stop it with: scripts/run.sh stop"
+  fi
+  for name in "${SERVICES[@]}"; do
+    if pid=$(kp_pidfile_alive "$(pidfile_of "$name")"); then
+      kp_die "$name already runs (pid $pid); stop it with: scripts/run.sh stop"
+    fi
+  done
+  echo "$$" >"$SUPERVISOR_PID"
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+
+  # Whatever was not running before `up` is ours to stop at the end.
+  local before
+  before=$("$INFRA" status 2>/dev/null || true)
+  [[ $before == *"rabbitmq: running"* ]] || STOP_INFRA+=(rabbitmq)
+  [[ $before == *"postgres: running"* ]] || STOP_INFRA+=(postgres)
+  "$INFRA" up
+  eval "$("$INFRA" env)"
+
+  if [[ ${KP_SKIP_BUILD:-0} != 1 ]]; then
+    kp_say "building KeyPlatform.sln (Release)"
+    (cd "$KP_ROOT" && dotnet build KeyPlatform.sln -c Release -nologo -v quiet -clp:NoSummary) ||
+      kp_die "build failed"
+  fi
+
+  for name in "${SERVICES[@]}"; do start_service "$name"; done
+  wait_healthy
+  print_table
+
+  # Stay in the foreground; leave if a service dies. (`sleep & wait` lets the traps run at once.)
+  while :; do
+    for name in "${SERVICES[@]}"; do
+      pid=$(head -n 1 "$(pidfile_of "$name")" 2>/dev/null || true)
+      if ! kp_pid_alive "$pid"; then
+        kp_tail "$(log_of "$name")" 40
+        kp_die "$name stopped unexpectedly"
+      fi
+    done
+    sleep 2 &
+    wait $! || true
+  done
+}
+
+case ${1:-run} in
+  run) cmd_run ;;
+  stop) cmd_stop ;;
+  -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
+  *) kp_die "unknown command '$1' (run, stop)" ;;
+esac

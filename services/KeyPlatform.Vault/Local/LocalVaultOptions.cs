@@ -1,0 +1,79 @@
+using System.Globalization;
+using KeyPlatform.Vault.Resilience;
+using Microsoft.Extensions.Configuration;
+
+namespace KeyPlatform.Vault.Local;
+
+/// <summary>
+/// Settings of the local vault. Configuration keys: <c>ConnectionStrings:Postgres</c>, <c>Vault:Schema</c>,
+/// <c>Vault:MasterKey</c> (base64 of 32 random bytes), <c>Vault:MasterKeyFile</c> (a file holding that base64),
+/// <c>Vault:PrivateKeyCacheSize</c>, <c>Vault:Resilience:MaxRetryAttempts</c>, <c>Vault:Resilience:BaseDelay</c>,
+/// <c>Vault:Resilience:AttemptTimeout</c>.
+/// </summary>
+public sealed class LocalVaultOptions
+{
+    public const string SectionName = "Vault";
+    public const string ConnectionStringName = "Postgres";
+    public const string DefaultSchema = "vault";
+
+    /// <summary>Where a development master key is created when none is configured (never in Production).</summary>
+    public static readonly string DefaultDevelopmentMasterKeyFile = Path.Combine(".data", "vault", "master.key");
+
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>The PostgreSQL schema of the vault's table; its own, never the event store's.</summary>
+    public string Schema { get; set; } = DefaultSchema;
+
+    /// <summary>Base64 of the 32-byte master key. Takes precedence over <see cref="MasterKeyFile"/>.</summary>
+    public string? MasterKey { get; set; }
+
+    /// <summary>Path of a file holding the base64 master key; relative paths are from the current directory.</summary>
+    public string? MasterKeyFile { get; set; }
+
+    /// <summary>How many imported private keys an instance keeps for unwrapping (see PrivateKeyCache); 0 = none.</summary>
+    public int PrivateKeyCacheSize { get; set; } = 256;
+
+    public VaultResilienceOptions Resilience { get; set; } = new();
+
+    /// <summary>Reads the settings from the application's root configuration.</summary>
+    public static LocalVaultOptions FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(SectionName);
+        var options = new LocalVaultOptions
+        {
+            ConnectionString = configuration.GetConnectionString(ConnectionStringName) ?? "",
+            Schema = NullIfBlank(section["Schema"]) ?? DefaultSchema,
+            MasterKey = NullIfBlank(section["MasterKey"]),
+            MasterKeyFile = NullIfBlank(section["MasterKeyFile"]),
+        };
+
+        if (int.TryParse(section["PrivateKeyCacheSize"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var cacheSize))
+        {
+            options.PrivateKeyCacheSize = cacheSize;
+        }
+
+        var resilience = section.GetSection("Resilience");
+        if (int.TryParse(resilience["MaxRetryAttempts"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var attempts))
+        {
+            options.Resilience.MaxRetryAttempts = attempts;
+        }
+
+        if (TimeSpan.TryParse(resilience["BaseDelay"], CultureInfo.InvariantCulture, out var delay))
+        {
+            options.Resilience.BaseDelay = delay;
+        }
+
+        if (TimeSpan.TryParse(resilience["AttemptTimeout"], CultureInfo.InvariantCulture, out var timeout))
+        {
+            options.Resilience.AttemptTimeout = timeout;
+        }
+
+        return options;
+    }
+
+    private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    public override string ToString() =>
+        $"LocalVaultOptions {{ Schema = {Schema}, MasterKey = {(MasterKey is null ? "not set" : "set")}, MasterKeyFile = {MasterKeyFile ?? "not set"} }}";
+}

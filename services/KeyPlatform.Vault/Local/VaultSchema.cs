@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace KeyPlatform.Vault.Local;
+
+/// <summary>
+/// The vault's own PostgreSQL schema and its one table, created on first use. Concurrent first uses (several
+/// instances starting together) are serialised by a transaction-scoped advisory lock, because
+/// <c>CREATE ... IF NOT EXISTS</c> alone can still fail on a race in the system catalogs.
+/// </summary>
+internal sealed partial class VaultSchema
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile bool _created;
+
+    public VaultSchema(string schema)
+    {
+        if (string.IsNullOrWhiteSpace(schema) || !IdentifierPattern().IsMatch(schema))
+        {
+            throw new ArgumentException(
+                "The vault schema name must be 1 to 63 lowercase letters, digits or underscores, starting with a letter or underscore.",
+                nameof(schema));
+        }
+
+        Name = schema;
+        Table = $"\"{schema}\".keys";
+    }
+
+    public string Name { get; }
+
+    /// <summary>The qualified, quoted table name to put in SQL.</summary>
+    public string Table { get; }
+
+    public async Task EnsureCreatedAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        if (_created)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_created)
+            {
+                return;
+            }
+
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@lock)", connection, transaction))
+            {
+                command.Parameters.AddWithValue("lock", AdvisoryLockId());
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using (var command = new NpgsqlCommand(CreateSql(), connection, transaction))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            _created = true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private string CreateSql() => $"""
+        CREATE SCHEMA IF NOT EXISTS "{Name}";
+        CREATE TABLE IF NOT EXISTS {Table} (
+            key_id             text        PRIMARY KEY,
+            version            text        NOT NULL,
+            purpose            text        NOT NULL CHECK (purpose IN ('tenant', 'platform', 'key-exchange')),
+            name               text        NOT NULL,
+            region             text        NULL,
+            thumbprint         text        NOT NULL,
+            public_key         bytea       NOT NULL,
+            sealed_private_key bytea       NOT NULL,
+            created_at         timestamptz NOT NULL,
+            -- Tenant keys have no region; the platform key and the key-exchange key exist once per region.
+            CONSTRAINT keys_region_only_for_region_keys CHECK ((purpose = 'tenant') = (region IS NULL)),
+            CONSTRAINT keys_one_per_purpose_and_region UNIQUE (purpose, region)
+        );
+        COMMENT ON COLUMN {Table}.public_key IS 'SubjectPublicKeyInfo DER';
+        COMMENT ON COLUMN {Table}.sealed_private_key IS 'PKCS#8 sealed with AES-256-GCM under the master key (kept outside the database)';
+        """;
+
+    private long AdvisoryLockId() =>
+        BinaryPrimitives.ReadInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes($"keyplatform-vault-schema:{Name}")));
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
+    private static partial Regex IdentifierPattern();
+}

@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using KeyPlatform.Vault.KeyFiles;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace KeyPlatform.Vault.Resilience;
+
+/// <summary>
+/// Retries vault calls that failed for a passing reason (a dropped connection, a timeout), with exponential backoff
+/// and a timeout per attempt. A missing key, a refused file or a failed decryption is an answer, not a fault: it is
+/// never retried.
+/// </summary>
+/// <remarks>
+/// A retried import or generate whose first attempt did commit before the connection dropped leaves one unused key
+/// in the vault; no caller ever learns its id, so it wraps nothing.
+/// </remarks>
+public sealed class ResilientKeyVault : IKeyVault
+{
+    private readonly IKeyVault _inner;
+    private readonly ResiliencePipeline _pipeline;
+
+    public ResilientKeyVault(IKeyVault inner, VaultResilienceOptions? options = null, TimeProvider? timeProvider = null,
+        ILogger<ResilientKeyVault>? logger = null)
+    {
+        _inner = inner ?? throw new ArgumentNullException(nameof(inner));
+        _pipeline = BuildPipeline(options ?? new VaultResilienceOptions(), timeProvider ?? TimeProvider.System,
+            logger ?? NullLogger<ResilientKeyVault>.Instance);
+    }
+
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        NpgsqlException npgsql => npgsql.IsTransient,
+        TimeoutException or TimeoutRejectedException => true,
+        _ => false,
+    };
+
+    private static ResiliencePipeline BuildPipeline(VaultResilienceOptions options, TimeProvider timeProvider, ILogger logger) =>
+        new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                Delay = options.BaseDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                OnRetry = arguments =>
+                {
+                    // The exception type only: messages of lower layers are not ours to vouch for.
+                    logger.LogWarning(
+                        "Vault call failed transiently ({ExceptionType}); retry {Attempt} in {Delay}.",
+                        arguments.Outcome.Exception?.GetType().Name, arguments.AttemptNumber + 1, arguments.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(options.AttemptTimeout)
+            .Build();
+
+    private async Task<T> Run<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        await _pipeline.ExecuteAsync(async token => await call(token).ConfigureAwait(false), cancellationToken)
+            .ConfigureAwait(false);
+
+    public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, RSA privateKey, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.ImportAsync(name, privateKey, token), cancellationToken);
+
+    public Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(
+        VaultKeyName name, byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.ImportByokAsync(name, byokFile, region, token), cancellationToken);
+
+    public Task<KeyFileResult<string>> ReadByokThumbprintAsync(
+        byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.ReadByokThumbprintAsync(byokFile, region, token), cancellationToken);
+
+    public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, string pfxPassword, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.GenerateAsync(name, pfxPassword, token), cancellationToken);
+
+    public Task<WrappedKey> WrapAsync(string keyId, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.WrapAsync(keyId, plaintextKey, token), cancellationToken);
+
+    public Task<UnwrappedKey> UnwrapAsync(string keyId, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.UnwrapAsync(keyId, wrappedKey, token), cancellationToken);
+
+    public Task<bool> DeleteAsync(string keyId, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.DeleteAsync(keyId, token), cancellationToken);
+
+    public Task<string> GetThumbprintAsync(string keyId, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.GetThumbprintAsync(keyId, token), cancellationToken);
+
+    public Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.ExistsAsync(keyId, token), cancellationToken);
+
+    public Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.GetOrCreateKeyExchangeKeyAsync(region, token), cancellationToken);
+
+    public Task<VaultKeyInfo> GetOrCreatePlatformKeyAsync(string region, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.GetOrCreatePlatformKeyAsync(region, token), cancellationToken);
+}

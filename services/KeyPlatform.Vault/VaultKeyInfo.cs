@@ -1,0 +1,7 @@
+namespace KeyPlatform.Vault;
+
+/// <summary>What the vault says about a key it holds. <see cref="Thumbprint"/> is public information.</summary>
+/// <param name="KeyId">The vault's id of the key.</param>
+/// <param name="Version">The key's version; recorded with every wrap and release for audit (D2).</param>
+/// <param name="Thumbprint">Lowercase hex SHA-256 of the public key's SubjectPublicKeyInfo DER.</param>
+public sealed record VaultKeyInfo(string KeyId, string Version, string Thumbprint, DateTimeOffset CreatedAt);

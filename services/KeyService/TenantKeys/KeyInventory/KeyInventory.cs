@@ -1,0 +1,43 @@
+using KeyPlatform.Contracts.Keys;
+using KeyPlatform.ServiceDefaults.Commands;
+using Marten;
+
+namespace KeyPlatform.KeyService.TenantKeys.KeyInventory;
+
+/// <summary>S4: the key inventory a dashboard reads, per tenant and region: every key with its state, and when
+/// the next activation (K9) and a lock (L2) become allowed. Read from the ring kept inline with every append.</summary>
+public sealed record KeyInventoryView(string TenantId, string Region, IReadOnlyList<KeyInventoryItem> Keys,
+    DateTimeOffset? LastActivatedAt, DateTimeOffset? NextActivationAllowedAt, DateTimeOffset? LockAllowedAt)
+{
+    public static KeyInventoryView From(TenantKeyRing ring, TenantKeyRules rules) => new(ring.TenantId, ring.Region,
+        ring.Keys.Select(k => new KeyInventoryItem(k.KeyId, k.Name, k.State, k.Source, k.Thumbprint, k.AddedAt, k.ActivatedAt)).ToList(),
+        ring.LastActivatedAt, TenantKeyDecider.NextActivationAllowedAt(ring, rules), TenantKeyDecider.LockAllowedAt(ring, rules));
+}
+
+public sealed record KeyInventoryItem(string KeyId, string Name, TenantKeyState State, TenantKeySource Source, string Thumbprint,
+    DateTimeOffset AddedAt, DateTimeOffset? ActivatedAt);
+
+public static class KeyInventoryEndpoints
+{
+    public static void MapKeyInventory(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/v1/tenants/{tenantId}/keys", async (HttpContext http, string tenantId, IQuerySession session, TenantKeyRules rules) =>
+            {
+                if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
+                var rings = await session.Query<TenantKeyRing>().Where(r => r.TenantId == tenantId).ToListAsync(http.RequestAborted);
+                return Results.Ok(rings.OrderBy(r => r.Region).Select(r => KeyInventoryView.From(r, rules)));
+            })
+            .WithName("ListTenantKeys").WithSummary("S4: the key inventory of every region of the tenant");
+
+        routes.MapGet("/v1/tenants/{tenantId}/regions/{region}/keys",
+                async (HttpContext http, string tenantId, string region, IQuerySession session, TenantKeyRules rules) =>
+                {
+                    if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
+                    var ring = await session.LoadAsync<TenantKeyRing>(TenantKeyRing.StreamKey(tenantId, region), http.RequestAborted);
+                    return ring is null
+                        ? QueryAccess.NotFound($"Tenant '{tenantId}' has no keys in region '{region}'.")
+                        : Results.Ok(KeyInventoryView.From(ring, rules));
+                })
+            .WithName("GetKeyInventory").WithSummary("S4: the key inventory of one region");
+    }
+}

@@ -1,0 +1,81 @@
+using KeyPlatform.Contracts.Keys;
+using KeyPlatform.KeyService.TenantKeys.Generating;
+using KeyPlatform.KeyService.TenantKeys.Uploading;
+using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.Vault;
+using Microsoft.AspNetCore.Mvc;
+
+namespace KeyPlatform.KeyService.TenantKeys;
+
+/// <summary>The HTTP edge of the key lifecycle. Shapes are checked here; every rule is checked by the handlers.</summary>
+public static class TenantKeyEndpoints
+{
+    /// <summary>Larger than any honest key file; the key file reader has its own, tighter limit.</summary>
+    public const long MaxUploadBytes = 256 * 1024;
+
+    public sealed record GenerateRequest(string? Name, string? Password, string? ConfirmPassword, bool AcknowledgeRisk);
+
+    public sealed record ActivateRequest(bool AcknowledgeRisk);
+
+    public static void MapTenantKeys(this IEndpointRouteBuilder routes)
+    {
+        var keys = routes.MapGroup("/v1/tenants/{tenantId}/regions/{region}/keys");
+
+        keys.MapPost("/generate", (HttpContext http, string tenantId, string region, GenerateRequest body) =>
+                CommandEndpoints.Dispatch(http,
+                    new GenerateTenantKey(tenantId, region, body.Name ?? "", body.Password ?? "", body.ConfirmPassword ?? "", body.AcknowledgeRisk),
+                    response =>
+                    {
+                        var generated = (GeneratedTenantKey)response!;
+                        http.Response.Headers["X-Key-Id"] = generated.KeyId;
+                        http.Response.Headers["X-Key-Thumbprint"] = generated.Thumbprint;
+                        http.Response.Headers.CacheControl = "no-store";
+                        return Results.File(generated.Pfx, "application/x-pkcs12", $"{body.Name}.pfx");
+                    }))
+            .WithName("GenerateTenantKey")
+            .WithSummary("K3: generate an RSA-2048 key in the vault; the response is its password-protected .pfx, once");
+
+        keys.MapPost("", async (HttpContext http, string tenantId, string region) =>
+            {
+                if (!http.Request.HasFormContentType)
+                    return Results.Problem(RefusalProblems.ToProblemDetails(Refusal.Invalid("Send multipart/form-data with name, file and acknowledgeRisk.")));
+                var form = await http.Request.ReadFormAsync(http.RequestAborted);
+                var file = form.Files.GetFile("file");
+                if (file is null || file.Length == 0)
+                    return Results.Problem(RefusalProblems.ToProblemDetails(new Refusal(KeyPlatform.Contracts.Rules.K2, "No key file was sent (form field 'file').")));
+                if (file.Length > MaxUploadBytes)
+                    return Results.Problem(RefusalProblems.ToProblemDetails(new Refusal(KeyPlatform.Contracts.Rules.K2,
+                        $"The key file is {file.Length} bytes; key files are at most {MaxUploadBytes} bytes.")));
+                using var buffer = new MemoryStream();
+                await file.CopyToAsync(buffer, http.RequestAborted);
+                var name = form["name"].ToString();
+                var acknowledge = bool.TryParse(form["acknowledgeRisk"], out var ack) && ack;
+                var created = (object? response) => Results.Created(
+                    $"/v1/tenants/{tenantId}/regions/{region}/keys/{((UploadedTenantKey)response!).KeyId}", response);
+                return IsByok(file.FileName, buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+                    ? await CommandEndpoints.Dispatch(http, new UploadTenantKeyByok(tenantId, region, name, buffer.ToArray(), acknowledge), created)
+                    : await CommandEndpoints.Dispatch(http,
+                        new UploadTenantKeyPfx(tenantId, region, name, buffer.ToArray(), form["password"].FirstOrDefault(), acknowledge), created);
+            })
+            .DisableAntiforgery()
+            .WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024))
+            .WithName("UploadTenantKey")
+            .WithSummary("K2, K4: upload a password-protected .pfx (field 'password') or a .byok, multipart form");
+
+        keys.MapPost("/{keyId}/activate", (HttpContext http, string tenantId, string region, string keyId, ActivateRequest body) =>
+                CommandEndpoints.Dispatch(http, new ActivateTenantKey(tenantId, region, keyId, body.AcknowledgeRisk),
+                    _ => Results.Accepted($"/v1/tenants/{tenantId}/regions/{region}/keys")))
+            .WithName("ActivateTenantKey")
+            .WithSummary("K7: activate an Available key; it goes Installing, then Active");
+
+        routes.MapGet("/v1/regions/{region}/key-exchange-key", async (string region, IKeyVault vault, CancellationToken ct) =>
+                Results.Ok(await vault.GetOrCreateKeyExchangeKeyAsync(region, ct)))
+            .WithName("GetKeyExchangeKey")
+            .WithSummary("K2: the region's key-exchange key (id and public key) to export a .byok for");
+    }
+
+    private static bool IsByok(string fileName, ReadOnlySpan<byte> content) =>
+        fileName.EndsWith(".byok", StringComparison.OrdinalIgnoreCase)
+        || (!fileName.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) && !fileName.EndsWith(".p12", StringComparison.OrdinalIgnoreCase)
+            && content.TrimStart(" \t\r\n"u8) is [(byte)'{', ..]);
+}

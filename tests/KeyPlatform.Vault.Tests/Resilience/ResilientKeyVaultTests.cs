@@ -1,0 +1,143 @@
+using System.Security.Cryptography;
+using KeyPlatform.Vault.KeyFiles;
+using KeyPlatform.Vault.Resilience;
+using Npgsql;
+using Polly.Timeout;
+
+namespace KeyPlatform.Vault.Tests.Resilience;
+
+/// <summary>Data keys stay available through passing faults (D1), and real answers are not retried.</summary>
+public sealed class ResilientKeyVaultTests
+{
+    private static readonly VaultResilienceOptions Fast = new()
+    {
+        MaxRetryAttempts = 3,
+        BaseDelay = TimeSpan.Zero,
+        AttemptTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    [Theory, Trait("Rule", "D1")]
+    [MemberData(nameof(TransientFailures))]
+    public async Task Transient_failure_is_retried_until_the_vault_answers_D1(Exception failure)
+    {
+        var inner = new FlakyVault(failuresBeforeSuccess: 2, failure);
+        var vault = new ResilientKeyVault(inner, Fast);
+
+        (await vault.ExistsAsync("key-1")).ShouldBeTrue();
+
+        inner.Calls.ShouldBe(3);
+    }
+
+    public static TheoryData<Exception> TransientFailures() => new()
+    {
+        new TimeoutException("slow"),
+        new NpgsqlException("connection dropped", new TimeoutException()),
+    };
+
+    [Fact, Trait("Rule", "D4")]
+    public async Task Missing_key_is_an_answer_and_is_not_retried_D4()
+    {
+        var inner = new FlakyVault(failuresBeforeSuccess: 10, new VaultKeyNotFoundException("key-gone"));
+        var vault = new ResilientKeyVault(inner, Fast);
+
+        await Should.ThrowAsync<VaultKeyNotFoundException>(() => vault.ExistsAsync("key-gone"));
+
+        inner.Calls.ShouldBe(1);
+    }
+
+    [Fact, Trait("Rule", "D1")]
+    public async Task Crypto_failure_and_non_transient_database_error_are_not_retried_D1()
+    {
+        var crypto = new FlakyVault(10, new CryptographicException("bad padding"));
+        var database = new FlakyVault(10, new NpgsqlException("syntax error"));
+
+        await Should.ThrowAsync<CryptographicException>(() => new ResilientKeyVault(crypto, Fast).ExistsAsync("k"));
+        await Should.ThrowAsync<NpgsqlException>(() => new ResilientKeyVault(database, Fast).ExistsAsync("k"));
+
+        crypto.Calls.ShouldBe(1);
+        database.Calls.ShouldBe(1);
+    }
+
+    [Fact, Trait("Rule", "D1")]
+    public async Task Vault_gives_up_after_the_configured_retries_D1()
+    {
+        var inner = new FlakyVault(failuresBeforeSuccess: 100, new TimeoutException());
+
+        await Should.ThrowAsync<TimeoutException>(() => new ResilientKeyVault(inner, Fast).ExistsAsync("k"));
+
+        inner.Calls.ShouldBe(Fast.MaxRetryAttempts + 1);
+    }
+
+    [Fact, Trait("Rule", "D1")]
+    public async Task Hanging_attempt_is_cut_by_the_attempt_timeout_and_retried_D1()
+    {
+        var inner = new FlakyVault(failuresBeforeSuccess: 1, failure: null);
+        var options = new VaultResilienceOptions { MaxRetryAttempts = 1, BaseDelay = TimeSpan.Zero, AttemptTimeout = TimeSpan.FromMilliseconds(100) };
+
+        (await new ResilientKeyVault(inner, options).ExistsAsync("k")).ShouldBeTrue();
+
+        inner.Calls.ShouldBe(2);
+    }
+
+    [Fact, Trait("Rule", "D1")]
+    public async Task Attempts_that_all_hang_end_in_a_timeout_D1()
+    {
+        var inner = new FlakyVault(failuresBeforeSuccess: 100, failure: null);
+        var options = new VaultResilienceOptions { MaxRetryAttempts = 1, BaseDelay = TimeSpan.Zero, AttemptTimeout = TimeSpan.FromMilliseconds(50) };
+
+        await Should.ThrowAsync<TimeoutRejectedException>(() => new ResilientKeyVault(inner, options).ExistsAsync("k"));
+    }
+
+    /// <summary>Fails (or hangs, when <c>failure</c> is null) a number of times, then answers.</summary>
+    private sealed class FlakyVault(int failuresBeforeSuccess, Exception? failure) : IKeyVault
+    {
+        private int _calls;
+
+        public int Calls => _calls;
+
+        public async Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _calls) <= failuresBeforeSuccess)
+            {
+                if (failure is not null)
+                {
+                    throw failure;
+                }
+
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+
+            return true;
+        }
+
+        public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, RSA privateKey, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(VaultKeyName name, byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<KeyFileResult<string>> ReadByokThumbprintAsync(byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, string pfxPassword, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<WrappedKey> WrapAsync(string keyId, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<UnwrappedKey> UnwrapAsync(string keyId, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<bool> DeleteAsync(string keyId, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<string> GetThumbprintAsync(string keyId, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<VaultKeyInfo> GetOrCreatePlatformKeyAsync(string region, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using KeyServiceApp = KeyPlatform.KeyService.Program;
+
+namespace KeyService.IntegrationTests;
+
+/// <summary>Collects every log line the host writes, so a test can prove secrets never reach them.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    public ConcurrentQueue<string> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(CapturedLogs logs, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            logs.Lines.Enqueue($"{category} {formatter(state, exception)} {exception}");
+    }
+}
+
+/// <summary>KeyService on the real PostgreSQL and RabbitMQ, with a fake clock and captured logs.</summary>
+public sealed class KeyServiceFixture : IAsyncLifetime
+{
+    public TestBroker Broker { get; } = new();
+    public CapturedLogs Logs { get; } = new();
+    public ServiceHost<KeyServiceApp> Host { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Broker.InitializeAsync();
+        Host = new ServiceHost<KeyServiceApp>(Broker, "keys",
+            settings: new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Debug" },
+            configureServices: services => services.AddSingleton<ILoggerProvider>(Logs));
+        _ = Host.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await Broker.DisposeAsync();
+    }
+
+    /// <summary>A new tenant with the feature on, and a client of its Power Platform admin.</summary>
+    public async Task<(string Tenant, HttpClient Admin)> EnabledTenantAsync()
+    {
+        var tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
+        (await Host.OperatorClient().PutAsJsonAsync($"/v1/tenants/{tenant}/enablement",
+            new { appPerUserLicences = 1200, enterpriseLicences = 0 })).EnsureSuccessStatusCode();
+        return (tenant, Host.ClientFor(tenant, PlatformRoles.PowerPlatformAdmin));
+    }
+}
