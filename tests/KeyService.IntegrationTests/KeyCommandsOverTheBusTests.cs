@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using KeyPlatform.Contracts;
+using KeyPlatform.Contracts.Environments;
+using KeyPlatform.Contracts.Keys;
+using KeyPlatform.Contracts.Messaging;
+using KeyPlatform.KeyService.TenantKeys.KeyInventory;
+using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.Testing;
+using KeyPlatform.Vault;
+using KeyPlatform.Vault.KeyFiles;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KeyService.IntegrationTests;
+
+/// <summary>Other platform services drive KeyService over RabbitMQ (S2) and tell it about locked environments.</summary>
+public sealed class KeyCommandsOverTheBusTests(KeyServiceFixture fixture) : IClassFixture<KeyServiceFixture>
+{
+    private const string Region = "europe";
+
+    private IBus Bus => fixture.Host.Services.GetRequiredService<IBus>();
+
+    private async Task SendAsync<T>(T command, Actor actor, Guid? messageId = null) where T : class
+    {
+        var endpoint = await Bus.GetSendEndpoint(new Uri($"queue:{Queues.KeyService}"));
+        await endpoint.Send(command, context =>
+        {
+            context.SetActor(actor);
+            if (messageId is { } id) context.MessageId = id;
+        });
+    }
+
+    private static Actor AdminOf(string tenant) =>
+        new($"admin@{tenant}", tenant, new HashSet<string> { PlatformRoles.PowerPlatformAdmin }, new HashSet<string>());
+
+    private async Task<byte[]> ByokAsync(RSA key)
+    {
+        var kek = await fixture.Host.Services.GetRequiredService<IKeyVault>().GetOrCreateKeyExchangeKeyAsync(Region);
+        using var kekPublic = RSA.Create();
+        kekPublic.ImportFromPem(kek.PublicKeyPem);
+        return ByokFile.Create(key.ExportPkcs8PrivateKey(), kekPublic, kek.Kid);
+    }
+
+    [Fact]
+    [Trait("Rule", "S2")]
+    public async Task A_byok_upload_sent_over_RabbitMQ_produces_the_same_events_as_over_HTTP_S2()
+    {
+        await using var added = await BusProbe<TenantKeyAdded>.StartAsync(Bus);
+        await using var activated = await BusProbe<TenantKeyActivated>.StartAsync(Bus);
+        var (overBus, _) = await fixture.EnabledTenantAsync();
+        var (overHttp, httpAdmin) = await fixture.EnabledTenantAsync();
+        using var busKey = RSA.Create(2048);
+        using var httpKey = RSA.Create(2048);
+
+        await SendAsync(new UploadTenantKeyByok(overBus, Region, "hsm key", await ByokAsync(busKey), AcknowledgeRisk: true), AdminOf(overBus));
+        (await httpAdmin.PostAsync($"/v1/tenants/{overHttp}/regions/{Region}/keys",
+            KeyFiles.Upload("hsm key", await ByokAsync(httpKey), "key.byok", null))).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        foreach (var (tenant, key) in new[] { (overBus, busKey), (overHttp, httpKey) })
+        {
+            var add = await added.WaitForAsync(e => e.TenantId == tenant, $"TenantKeyAdded of {tenant}");
+            add.Message.Source.ShouldBe(TenantKeySource.UploadedByok);
+            add.Message.Thumbprint.ShouldBe(KeyFiles.Thumbprint(key));
+            add.Message.Name.ShouldBe("hsm key");
+            var active = await activated.WaitForAsync(e => e.TenantId == tenant, $"TenantKeyActivated of {tenant}");
+            active.Message.Thumbprint.ShouldBe(KeyFiles.Thumbprint(key));
+            active.Message.PreviousKeyId.ShouldBeNull();
+        }
+    }
+
+    [Fact]
+    [Trait("Rule", "K9")]
+    public async Task An_activation_refused_over_the_bus_publishes_a_refusal_with_the_rule_and_the_allowed_time_K9()
+    {
+        await using var refusals = await BusProbe<CommandRefused>.StartAsync(Bus);
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        using var first = RSA.Create(2048);
+        using var second = RSA.Create(2048);
+        await SendAsync(new UploadTenantKeyByok(tenant, Region, "first", await ByokAsync(first), true), AdminOf(tenant));
+        await SendAsync(new UploadTenantKeyByok(tenant, Region, "second", await ByokAsync(second), true), AdminOf(tenant));
+        var inventory = await Eventually.GetAsync(async () =>
+        {
+            var view = await admin.GetFromJsonAsync<KeyInventoryView>($"/v1/tenants/{tenant}/regions/{Region}/keys", Json.Options);
+            return view is { Keys.Count: 2, LastActivatedAt: not null } ? view : null;
+        }, "both keys, the first active");
+        var commandId = Guid.NewGuid();
+
+        await SendAsync(new ActivateTenantKey(tenant, Region, inventory.Keys.Single(k => k.Name == "second").KeyId, true), AdminOf(tenant), commandId);
+
+        var refused = await refusals.WaitForAsync(r => r.CommandId == commandId, "the K9 refusal");
+        refused.Message.Rule.ShouldBe(Rules.K9);
+        refused.Message.AllowedAt.ShouldBe(inventory.NextActivationAllowedAt);
+    }
+
+    [Fact]
+    [Trait("Rule", "K11")]
+    public async Task While_an_environment_is_locked_no_key_can_be_added_and_once_unlocked_it_can_K11_U3()
+    {
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        var environment = $"env-{TestInfrastructure.UniqueSuffix()}";
+        await Bus.Publish(new EnvironmentLocked(tenant, Region, environment, fixture.Host.Clock.GetUtcNow(), "cycle-1"));
+
+        var refused = await Eventually.GetAsync(async () =>
+        {
+            var response = await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+                KeyFiles.Upload("key", KeyFiles.Fixture("rsa2048.pfx"), "key.pfx", KeyFiles.FixturePassword));
+            var problem = await response.Content.ReadFromJsonAsync<Problem>(Json.Options);
+            return problem?.Rule == Rules.K11 ? problem : null;
+        }, "the locked environment to be known");
+        refused.Detail!.ShouldContain("1 locked");
+
+        await Bus.Publish(new EnvironmentUnlocked(tenant, Region, environment, fixture.Host.Clock.GetUtcNow()));
+        await Eventually.TrueAsync(async () =>
+            (await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+                KeyFiles.Upload("key", KeyFiles.Fixture("rsa2048.pfx"), "key.pfx", KeyFiles.FixturePassword))).StatusCode == HttpStatusCode.Created,
+            "the upload to be allowed after the unlock");
+    }
+
+    [Fact]
+    [Trait("Rule", "K10")]
+    public async Task While_an_environment_is_locked_the_active_key_cannot_change_K10()
+    {
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyFiles.Upload("first", KeyFiles.Fixture("rsa2048.pfx"), "first.pfx", KeyFiles.FixturePassword));
+        var (pfx, _) = KeyFiles.DotNetPfx("another long password");
+        var second = await (await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyFiles.Upload("second", pfx, "second.pfx", "another long password"))).Content.ReadFromJsonAsync<KeyPlatform.KeyService.TenantKeys.Uploading.UploadedTenantKey>();
+        await Bus.Publish(new EnvironmentLocked(tenant, Region, "env-1", fixture.Host.Clock.GetUtcNow(), "cycle-1"));
+        await Eventually.TrueAsync(async () =>
+        {
+            var upload = await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+                KeyFiles.Upload("probe", KeyFiles.Fixture("rsa2048.pfx"), "probe.pfx", KeyFiles.FixturePassword));
+            return (await upload.Content.ReadFromJsonAsync<Problem>(Json.Options))?.Rule == Rules.K11;
+        }, "the locked environment to be known");
+        fixture.Host.Clock.Advance(TimeSpan.FromDays(2));
+
+        var response = await admin.PostAsJsonAsync($"/v1/tenants/{tenant}/regions/{Region}/keys/{second!.KeyId}/activate",
+            new { acknowledgeRisk = true });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var problem = (await response.Content.ReadFromJsonAsync<Problem>(Json.Options))!;
+        problem.Rule.ShouldBe(Rules.K10);
+        problem.Detail!.ShouldContain("locked");
+    }
+}
