@@ -84,9 +84,11 @@ public static class ByokExport
     private static RSA ReadPrivateKey(string path, string? password)
     {
         var bytes = ReadBytes(path, "key");
-        return bytes.AsSpan().StartsWith("-----BEGIN"u8) || bytes.AsSpan().StartsWith("\uFEFF-----BEGIN"u8)
-            ? ReadPem(path, Encoding.UTF8.GetString(bytes), password)
-            : ReadPfx(bytes, password);
+
+        // A .pfx is DER, which starts with a SEQUENCE tag; PEM is text (openssl may put "Bag Attributes" first).
+        return bytes is [0x30, ..]
+            ? ReadPfx(bytes, password)
+            : ReadPem(path, Encoding.UTF8.GetString(bytes), password);
     }
 
     private static RSA ReadPfx(byte[] bytes, string? password)
@@ -99,9 +101,17 @@ public static class ByokExport
         }
 
         using var loaded = read.Value;
-        var copy = RSA.Create();
-        copy.ImportParameters(loaded.PrivateKey.ExportParameters(includePrivateParameters: true));
-        return copy;
+        var pkcs8 = loaded.PrivateKey.ExportPkcs8PrivateKey();
+        try
+        {
+            var copy = RSA.Create();
+            copy.ImportPkcs8PrivateKey(pkcs8, out _);
+            return copy;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
     }
 
     private static RSA ReadPem(string path, string pem, string? password)

@@ -42,6 +42,14 @@ internal sealed class PrivateKeyCache : IDisposable
         }
     }
 
+    public bool Contains(string keyId)
+    {
+        lock (_gate)
+        {
+            return _entries.ContainsKey(keyId);
+        }
+    }
+
     /// <summary>Decrypts with the row's private key, importing it with <paramref name="import"/> when not cached.</summary>
     public byte[] Decrypt(StoredKey row, Func<StoredKey, RSA> import, ReadOnlySpan<byte> ciphertext, RSAEncryptionPadding padding)
     {

@@ -50,6 +50,18 @@ public sealed class ByokExportTests : IDisposable
         _error.ToString().ShouldContain("--password");
     }
 
+    [Fact, Trait("Rule", "K4")]
+    public void Tool_reads_a_PKCS1_PEM_and_a_PEM_with_openssl_bag_attributes_in_front_K4()
+    {
+        using var rsa = TestKeys.FixtureRsa2048();
+        var pkcs1 = _directory.Write("pkcs1.pem", rsa.ExportRSAPrivateKeyPem());
+        var withBagAttributes = _directory.Write("bag.pem",
+            "Bag Attributes\n    localKeyID: 01 00 00 00\nKey Attributes: <No Attributes>\n" + rsa.ExportPkcs8PrivateKeyPem());
+
+        Run(pkcs1, null, _directory.PathOf("one.byok")).ShouldBe(ByokExport.Succeeded, _error.ToString());
+        Run(withBagAttributes, null, _directory.PathOf("two.byok")).ShouldBe(ByokExport.Succeeded, _error.ToString());
+    }
+
     [Theory, Trait("Rule", "K2")]
     [InlineData("rsa4096.pfx", Fixtures.Password, "2048 bits")]
     [InlineData("rsa2048.pfx", "not-the-password-4711", "password does not open")]

@@ -57,7 +57,7 @@ public sealed class KeyVaultRegistrationTests
         {
             ["ConnectionStrings:Postgres"] = "Host=db",
             ["Vault:Schema"] = "keys_here",
-            ["Vault:MasterKeyFile"] = "/run/secrets/vault.key",
+            ["Vault:MasterKeyFile"] = "secrets/vault.key",
             ["Vault:Resilience:MaxRetryAttempts"] = "5",
             ["Vault:Resilience:AttemptTimeout"] = "00:00:03",
         }).Build();
@@ -67,7 +67,7 @@ public sealed class KeyVaultRegistrationTests
         options.ConnectionString.ShouldBe("Host=db");
         options.Schema.ShouldBe("keys_here");
         options.MasterKey.ShouldBeNull();
-        options.MasterKeyFile.ShouldBe("/run/secrets/vault.key");
+        options.MasterKeyFile.ShouldBe("secrets/vault.key");
         options.Resilience.MaxRetryAttempts.ShouldBe(5);
         options.Resilience.AttemptTimeout.ShouldBe(TimeSpan.FromSeconds(3));
     }
