@@ -8,6 +8,7 @@ using KeyPlatform.KeyService.TenantKeys.Adding;
 using KeyPlatform.KeyService.TenantKeys.Generating;
 using KeyPlatform.KeyService.TenantKeys.Installing;
 using KeyPlatform.KeyService.TenantKeys.KeyInventory;
+using KeyPlatform.KeyService.TenantKeys.Locking;
 using KeyPlatform.KeyService.TenantKeys.LockedEnvironments;
 using KeyPlatform.KeyService.TenantKeys.Uploading;
 using KeyPlatform.KeyService.Tenants.Enabling;
@@ -35,6 +36,9 @@ public sealed class Program
                 bus.AddConsumer<CommandConsumer<ActivateTenantKey>>();
                 bus.AddConsumer<CommandConsumer<UploadTenantKeyByok>>();
                 bus.AddConsumer<InstallTenantKeyConsumer>();
+                bus.AddConsumer<LockTenantKeysConsumer>();
+                bus.AddConsumer<DeleteLockedKeysConsumer>();
+                bus.AddConsumer<CommandConsumer<ReinstateTenantKey>>();
                 bus.AddConsumer<EnvironmentLockConsumer>();
                 bus.AddConsumer<EnvironmentUnlockConsumer>();
                 bus.AddConsumer<EnvironmentDeletionConsumer>();
@@ -52,6 +56,8 @@ public sealed class Program
         services.AddScoped<ICommandHandler<UploadTenantKeyPfx>>(sp => sp.GetRequiredService<UploadTenantKeyHandler>());
         services.AddScoped<ICommandHandler<UploadTenantKeyByok>>(sp => sp.GetRequiredService<UploadTenantKeyHandler>());
         services.AddScoped<ICommandHandler<ActivateTenantKey>, ActivateTenantKeyHandler>();
+        services.AddScoped<ICommandHandler<LockTenantKeys>, LockTenantKeysHandler>();
+        services.AddScoped<ICommandHandler<ReinstateTenantKey>, ReinstateTenantKeyHandler>();
 
         var app = builder.Build();
         app.UsePlatformDefaults();

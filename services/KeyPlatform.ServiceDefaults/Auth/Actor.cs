@@ -32,6 +32,10 @@ public sealed record Actor(string Subject, string TenantId, IReadOnlySet<string>
         : IsTenantAdmin || IsEnvironmentAdminOf(environmentId) ? null
         : Refusal.Unauthorized($"Only a tenant administrator or an administrator of environment '{environmentId}' may do this.");
 
+    /// <summary>Tenant admins of this tenant, or the platform's own services acting for it (the saga, timers).</summary>
+    public Refusal? MustActForTenant(string tenantId) =>
+        IsOperator && BelongsTo(tenantId) ? null : MustBeTenantAdmin(tenantId);
+
     /// <summary>Platform operators only (enablement, registration, replay).</summary>
     public Refusal? MustBeOperator() =>
         IsOperator ? null : Refusal.Unauthorized("Only a platform operator may do this.");

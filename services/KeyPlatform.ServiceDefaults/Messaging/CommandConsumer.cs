@@ -13,15 +13,11 @@ public sealed class CommandConsumer<TCommand>(ICommandHandler<TCommand> handler,
 {
     public async Task Consume(ConsumeContext<TCommand> context)
     {
-        var commandId = context.MessageId ?? throw new InvalidOperationException("A command needs a message id.");
-        var actor = context.Headers.GetActor();
-        var result = actor is null
+        var commandContext = BusCommandContext.From(context);
+        var commandId = commandContext.CommandId;
+        var result = context.Headers.GetActor() is null
             ? CommandResult.Refused(Refusal.Unauthorized("The command carries no acting principal headers."))
-            : await handler.HandleAsync(context.Message,
-                new CommandContext(actor, commandId,
-                    context.CorrelationId?.ToString() ?? context.ConversationId?.ToString() ?? commandId.ToString(),
-                    context.InitiatorId?.ToString()),
-                context.CancellationToken);
+            : await handler.HandleAsync(context.Message, commandContext, context.CancellationToken);
 
         if (result.Refusal is not { } refusal) return;
         logger.LogInformation("Command {Command} {CommandId} refused by {Rule}: {Reason}",

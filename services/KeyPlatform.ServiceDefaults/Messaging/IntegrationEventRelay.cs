@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
+using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.ServiceDefaults.Telemetry;
 using Marten;
@@ -34,12 +36,14 @@ public sealed class IntegrationEventRelay : SubscriptionBase
     private readonly IBus bus;
     private readonly IIntegrationEventMap map;
     private readonly ILogger<IntegrationEventRelay> logger;
+    private readonly Actor serviceActor;
 
-    public IntegrationEventRelay(IBus bus, IIntegrationEventMap map, ILogger<IntegrationEventRelay> logger)
+    public IntegrationEventRelay(IBus bus, IIntegrationEventMap map, ServiceIdentity service, ILogger<IntegrationEventRelay> logger)
     {
         this.bus = bus;
         this.map = map;
         this.logger = logger;
+        serviceActor = Actor.System(service.Name);
         Name = SubscriptionName;
     }
 
@@ -69,7 +73,8 @@ public sealed class IntegrationEventRelay : SubscriptionBase
             if (Guid.TryParse(@event.CorrelationId, out var correlation)) context.CorrelationId = correlation;
             context.Headers.Set("kp-stream", @event.StreamKey);
             context.Headers.Set("kp-stream-version", @event.Version);
-            if (@event.UserName is { } user) context.Headers.Set("kp-caused-by", user);
+            // Commands leave with the principal who caused the event, or the service itself (timers, reactions).
+            context.SetActor(ActorOf(@event) ?? serviceActor);
         }
 
         if (outgoing.SendToQueue is { } queue)
@@ -96,9 +101,18 @@ public sealed class IntegrationEventRelay : SubscriptionBase
         return new Guid(SHA256.HashData(input)[..16]);
     }
 
+    private static Actor? ActorOf(IEvent @event)
+    {
+        if (@event.UserName is not { Length: > 0 } subject || Header(@event, EventHeaders.ActorTenant) is not { } tenant) return null;
+        var roles = (Header(@event, EventHeaders.ActorRoles) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        return new Actor(subject, tenant, roles, new HashSet<string>());
+    }
+
+    private static string? Header(IEvent @event, string name) =>
+        @event.Headers?.TryGetValue(name, out var value) == true ? value?.ToString() : null;
+
     private static ActivityContext ParentOf(IEvent @event) =>
-        @event.Headers?.TryGetValue(EventHeaders.TraceParent, out var value) == true
-        && ActivityContext.TryParse(value?.ToString(), null, out var parent)
+        ActivityContext.TryParse(Header(@event, EventHeaders.TraceParent), null, out var parent)
             ? parent
             : default;
 }

@@ -3,6 +3,7 @@ using KeyPlatform.Contracts.Keys;
 using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.KeyService.TenantKeys;
 using KeyPlatform.KeyService.TenantKeys.Installing;
+using KeyPlatform.KeyService.TenantKeys.Locking;
 using KeyPlatform.KeyService.Tenants;
 using KeyPlatform.ServiceDefaults.Messaging;
 
@@ -29,6 +30,13 @@ public sealed class KeyServiceIntegrationEvents : IIntegrationEventMap
             ],
             KeyActivated e => [OutgoingMessage.Publish(new TenantKeyActivated(tenant, region, e.KeyId, e.VaultKeyId, e.Thumbprint,
                 e.PreviousKeyId, e.ActivatedAt))],
+            KeyRingLockStarted e =>
+            [
+                OutgoingMessage.Publish(new TenantKeyLockStarted(tenant, region, e.LockCycleId, e.LockingKeyId, e.KeyIds.Count, e.StartedAt)),
+                OutgoingMessage.Send(new DeleteLockedKeys(tenant, region, e.LockCycleId), Queues.KeyService),
+            ],
+            KeyRingLocked e => [OutgoingMessage.Publish(new TenantKeysLocked(tenant, region, e.LockCycleId, e.LockedKeyId,
+                e.LockedThumbprint, e.DeletedKeyIds.Count + 1, e.LockedAt))],
             KeyInstallationFailed e => [OutgoingMessage.Publish(new TenantKeyInstallationFailed(tenant, region, e.KeyId, e.Reason, e.FailedAt))],
             _ => [],
         };

@@ -11,6 +11,9 @@ public sealed record AddTenantKey(string TenantId, string Region, string KeyId, 
 /// <summary>The vault's verdict on an installing key.</summary>
 public sealed record CompleteKeyInstallation(string KeyId, bool ProvedInVault, string? Failure);
 
+/// <summary>The vault no longer holds the keys of a locking ring.</summary>
+public sealed record CompleteKeyRingLock(string LockCycleId);
+
 /// <summary>Every rule of the tenant key lifecycle, as pure functions of (state, command, facts, now).</summary>
 public static class TenantKeyDecider
 {
@@ -23,6 +26,8 @@ public static class TenantKeyDecider
         if (facts.LockedEnvironments > 0)
             return new Refusal(Rules.K11,
                 $"No key can be generated or uploaded while the tenant has locked environments ({facts.LockedEnvironments} locked).");
+        if (ring?.Lock is { } ringLock)
+            return new Refusal(Rules.K11, $"No key can be generated or uploaded while the tenant is locked (lock {ringLock.LockCycleId}).");
         if (string.IsNullOrWhiteSpace(name)) return Refusal.Invalid("A key name is required.");
         var keys = ring?.Keys.Where(k => k.State != TenantKeyState.Deleted).ToList() ?? [];
         if (keys.Any(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase)))
@@ -58,6 +63,8 @@ public static class TenantKeyDecider
             return Decision.Refuse(Rules.K7, $"Only an Available key can be activated; key '{key.Name}' is {key.State}.");
         if (ring.Installing is { } installing)
             return Decision.Refuse(Rules.K6, $"Key '{installing.Name}' is installing; at most one key may be installing or active.");
+        if (ring.Lock is { } ringLock)
+            return Decision.Refuse(Rules.K10, $"The active key cannot be changed while the tenant is locked (lock {ringLock.LockCycleId}).");
         if (facts.LockedEnvironments > 0)
             return Decision.Refuse(Rules.K10,
                 $"The active key cannot be changed while the tenant has locked environments ({facts.LockedEnvironments} locked).");
@@ -76,6 +83,52 @@ public static class TenantKeyDecider
         return command.ProvedInVault
             ? Decision.Emit(new KeyActivated(key.KeyId, key.VaultKeyId, key.Thumbprint, ring.Active?.KeyId, now))
             : Decision.Emit(new KeyInstallationFailed(key.KeyId, command.Failure ?? "The vault could not use the key.", now));
+    }
+
+    /// <summary>L1, L2, L4: lock the ring with its Active key, proved by thumbprint; not within the L2 window after the
+    /// last key change, nor while a key is installing.</summary>
+    public static Decision Decide(TenantKeyRing? ring, LockTenantKeys command, TenantKeyRules rules, DateTimeOffset now)
+    {
+        if (ring?.Lock is { } current)
+            return current.LockCycleId == command.LockCycleId
+                ? Decision.Nothing
+                : Decision.Refuse(Rules.L5, $"The tenant's keys are already locked by lock {current.LockCycleId}.");
+        if (ring?.Active is not { } active)
+            return Decision.Refuse(Rules.L1, "The tenant has no Active key in this region to lock with.");
+        if (ring.Installing is { } installing)
+            return Decision.Refuse(Rules.L2, $"Key '{installing.Name}' is being installed; the tenant cannot be locked while its key changes.");
+        if (!string.Equals(active.Thumbprint, command.Thumbprint, StringComparison.OrdinalIgnoreCase))
+            return Decision.Refuse(Rules.L1, "The key offered is not the tenant's Active key.");
+        if (LockAllowedAt(ring, rules) is { } allowedAt && allowedAt > now)
+            return Decision.Refuse(Rules.L2,
+                $"The active key changed at {ring.LastActivatedAt:O}; no lock for {rules.NoLockAfterKeyChange.TotalHours:0} hours after a key change.",
+                allowedAt);
+
+        var toDelete = ring.Keys.Where(k => k.State is TenantKeyState.Active or TenantKeyState.Available).Select(k => k.KeyId).ToList();
+        return Decision.Emit(new KeyRingLockStarted(command.LockCycleId, active.KeyId, toDelete, now));
+    }
+
+    /// <summary>L4: once the vault no longer holds them, the locking key is Locked and every other one Deleted.</summary>
+    public static Decision Decide(TenantKeyRing? ring, CompleteKeyRingLock command, DateTimeOffset now) =>
+        ring?.Lock is { LockedAt: null } locking && locking.LockCycleId == command.LockCycleId
+            ? Decision.Emit(new KeyRingLocked(locking.LockCycleId, locking.LockingKeyId, ring.Find(locking.LockingKeyId)!.Thumbprint,
+                locking.KeyIds.Where(id => id != locking.LockingKeyId).ToList(), now))
+            : Decision.Nothing;
+
+    /// <summary>U1, L5: only the key that locked (same thumbprint), only once the lock finished; it installs again.</summary>
+    public static Decision Decide(TenantKeyRing? ring, ReinstateTenantKey command, DateTimeOffset now)
+    {
+        if (ring?.Lock is not { } ringLock || ringLock.LockCycleId != command.LockCycleId)
+            return ring?.Keys.Any(k => k.Thumbprint == command.Thumbprint && k.State is TenantKeyState.Installing or TenantKeyState.Active) == true
+                ? Decision.Nothing
+                : Decision.Refuse(Rules.U1, $"The tenant's keys are not locked by lock {command.LockCycleId}.");
+        if (ringLock.LockedAt is null)
+            return Decision.Refuse(Rules.L5, "The lock is still running; the key can be unlocked once it has finished.");
+        var locked = ring.Find(ringLock.LockingKeyId)!;
+        if (!string.Equals(locked.Thumbprint, command.Thumbprint, StringComparison.OrdinalIgnoreCase))
+            return Decision.Refuse(Rules.U1, "Only the key that was used to lock can unlock; this key has another thumbprint.");
+        return Decision.Emit(new KeyReinstated(locked.KeyId, command.VaultKeyId, ringLock.LockCycleId, now),
+            new KeyInstallationStarted(locked.KeyId, now));
     }
 
     /// <summary>S4: when the next activation is allowed, and when a lock is (L2).</summary>

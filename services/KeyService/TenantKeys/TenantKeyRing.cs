@@ -8,7 +8,7 @@ public sealed record TenantKeyEntry(string KeyId, string Name, string Thumbprint
 /// <summary>The state of stream <c>tenant-key:{tenant}:{region}</c>: every key of the tenant in that region (K1)
 /// and the times the waiting periods are computed from. Also kept inline as a document: the key inventory (S4).</summary>
 public sealed record TenantKeyRing(string Id, string TenantId, string Region, IReadOnlyList<TenantKeyEntry> Keys,
-    DateTimeOffset? LastActivatedAt)
+    DateTimeOffset? LastActivatedAt, TenantKeyRingLock? Lock = null)
 {
     private const string StreamPrefix = "tenant-key:";
 
@@ -40,12 +40,31 @@ public sealed record TenantKeyRing(string Id, string TenantId, string Region, IR
 
     public TenantKeyRing Apply(KeyInstallationFailed failed) => With(failed.KeyId, k => k with { State = TenantKeyState.Failed });
 
+    public TenantKeyRing Apply(KeyRingLockStarted started) =>
+        this with { Lock = new TenantKeyRingLock(started.LockCycleId, started.LockingKeyId, started.KeyIds, started.StartedAt, null) };
+
+    public TenantKeyRing Apply(KeyRingLocked locked) =>
+        this with
+        {
+            Keys = Keys.Select(k => k.KeyId == locked.LockedKeyId ? k with { State = TenantKeyState.Locked }
+                : locked.DeletedKeyIds.Contains(k.KeyId) ? k with { State = TenantKeyState.Deleted }
+                : k).ToList(),
+            Lock = Lock! with { LockedAt = locked.LockedAt },
+        };
+
+    public TenantKeyRing Apply(KeyReinstated reinstated) =>
+        With(reinstated.KeyId, k => k with { State = TenantKeyState.Available, VaultKeyId = reinstated.VaultKeyId }) with { Lock = null };
+
     private TenantKeyRing With(string keyId, Func<TenantKeyEntry, TenantKeyEntry> change) =>
         this with { Keys = Keys.Select(k => k.KeyId == keyId ? change(k) : k).ToList() };
 
     private static TenantKeyEntry EntryFor(KeyAdded added) =>
         new(added.KeyId, added.Name, added.Thumbprint, added.VaultKeyId, added.Source, TenantKeyState.Available, added.AddedAt, null);
 }
+
+/// <summary>A lock of the ring (L4): started, and done once <see cref="LockedAt"/> is set; cleared by U1.</summary>
+public sealed record TenantKeyRingLock(string LockCycleId, string LockingKeyId, IReadOnlyList<string> KeyIds,
+    DateTimeOffset StartedAt, DateTimeOffset? LockedAt);
 
 /// <summary>What the decider needs to know from outside the stream: whether the feature is on for the tenant (T1)
 /// and how many of its environments are locked (K10, K11, U3), as this service learned them.</summary>
