@@ -1,6 +1,17 @@
+using JasperFx.Events.Projections;
 using KeyPlatform.Contracts.Messaging;
+using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Hosting;
+using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.TenantLock.Messaging;
+using KeyPlatform.TenantLock.TenantLocks;
+using KeyPlatform.TenantLock.TenantLocks.Deadlines;
+using KeyPlatform.TenantLock.TenantLocks.Locking;
+using KeyPlatform.TenantLock.TenantLocks.Observing;
+using KeyPlatform.TenantLock.TenantLocks.Unlocking;
 using KeyPlatform.TenantLock.Tenants;
+using KeyPlatform.Vault.DependencyInjection;
 
 namespace KeyPlatform.TenantLock;
 
@@ -14,12 +25,29 @@ public sealed class Program
             ServiceName = "tenant-lock",
             Schema = "tenant_lock",
             Queue = Queues.TenantLock,
-            ConfigureConsumers = bus => bus.AddConsumer<TenantEncryptionEnabledConsumer>(),
+            ConfigureMarten = marten => marten.Projections.Snapshot<TenantLockCycle>(SnapshotLifecycle.Inline),
+            ConfigureConsumers = bus =>
+            {
+                bus.AddConsumer<TenantEncryptionEnabledConsumer>();
+                bus.AddConsumer<KeyServiceObservers>();
+                bus.AddConsumer<EnvironmentObservers>();
+            },
         });
+        var services = builder.Services;
+        services.AddKeyVault(builder.Configuration);
+        services.AddSingleton(builder.Configuration.GetSection("Rules").Get<TenantLockRules>() ?? new TenantLockRules());
+        services.AddSingleton<IIntegrationEventMap, TenantLockIntegrationEvents>();
+        services.AddSingleton<LockCycles>();
+        services.AddSingleton<KeyPossession>();
+        services.AddScoped<ICommandHandler<RequestTenantLock>, RequestTenantLockHandler>();
+        services.AddScoped<ICommandHandler<ResumeTenantLock>, ResumeTenantLockHandler>();
+        services.AddScoped<ICommandHandler<UnlockTenantKey>, UnlockTenantKeyHandler>();
+        services.AddDeadlineHandler<LockDeadline, LockDeadlineHandler>();
 
         var app = builder.Build();
         app.UsePlatformDefaults();
         app.MapTenantLockStatus();
+        app.MapTenantLocks();
         await app.RunAsync();
     }
 }

@@ -1,0 +1,68 @@
+using KeyPlatform.Contracts.Environments;
+using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.TenantLock.Facts;
+using Marten;
+using MassTransit;
+
+namespace KeyPlatform.TenantLock.TenantLocks.Observing;
+
+/// <summary>What the saga learns from EnvironmentEncryption: which environments are under the tenant key (L3), and
+/// each environment locked (progress), unlocked (U2) or deleted (L7).</summary>
+public sealed class EnvironmentObservers(IDocumentStore store, LockCycles cycles) :
+    IConsumer<EnvironmentEncryptionChanged>, IConsumer<EnvironmentLocked>, IConsumer<EnvironmentUnlocked>, IConsumer<EnvironmentDeleted>
+{
+    public async Task Consume(ConsumeContext<EnvironmentEncryptionChanged> context)
+    {
+        var changed = context.Message;
+        await using var session = store.LightweightSession();
+        session.Store(new EnvironmentFacts
+        {
+            Id = changed.EnvironmentId,
+            TenantId = changed.TenantId,
+            Region = changed.Region.ToLowerInvariant(),
+            Protection = changed.Protection,
+            State = changed.State,
+        });
+        await session.SaveChangesAsync(context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<EnvironmentLocked> context) =>
+        context.Message.LockCycleId is { } cycleId
+            ? cycles.DecideAsync(cycleId, BusCommandContext.From(context),
+                (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentLocked(context.Message.EnvironmentId), now),
+                context.CancellationToken)
+            : Task.CompletedTask;
+
+    public async Task Consume(ConsumeContext<EnvironmentUnlocked> context)
+    {
+        var unlocked = context.Message;
+        if (await CurrentCycleIdAsync(unlocked.TenantId, unlocked.Region, context.CancellationToken) is { } cycleId)
+            await cycles.DecideAsync(cycleId, BusCommandContext.From(context),
+                (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentUnlocked(unlocked.EnvironmentId), now),
+                context.CancellationToken);
+    }
+
+    public async Task Consume(ConsumeContext<EnvironmentDeleted> context)
+    {
+        var deleted = context.Message;
+        await using (var session = store.LightweightSession())
+        {
+            if (await session.LoadAsync<EnvironmentFacts>(deleted.EnvironmentId, context.CancellationToken) is { } facts)
+            {
+                facts.State = "Deleted";
+                session.Store(facts);
+                await session.SaveChangesAsync(context.CancellationToken);
+            }
+        }
+        if (await CurrentCycleIdAsync(deleted.TenantId, deleted.Region, context.CancellationToken) is { } cycleId)
+            await cycles.DecideAsync(cycleId, BusCommandContext.From(context),
+                (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentDeleted(deleted.EnvironmentId), now),
+                context.CancellationToken);
+    }
+
+    private async Task<string?> CurrentCycleIdAsync(string tenantId, string region, CancellationToken ct)
+    {
+        await using var query = store.QuerySession();
+        return (await query.CurrentCycleAsync(tenantId, region, ct)) is { IsOpen: true } cycle ? cycle.Id : null;
+    }
+}

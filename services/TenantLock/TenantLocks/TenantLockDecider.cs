@@ -1,0 +1,192 @@
+using KeyPlatform.Contracts;
+using KeyPlatform.ServiceDefaults.Commands;
+
+namespace KeyPlatform.TenantLock.TenantLocks;
+
+/// <summary>The waiting periods of the lock (configuration section <c>Rules</c>).</summary>
+public sealed class TenantLockRules
+{
+    /// <summary>L2.</summary>
+    public TimeSpan NoLockAfterKeyChange { get; set; } = TimeSpan.FromHours(72);
+    /// <summary>L5.</summary>
+    public TimeSpan LockProcessLimit { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>L6.</summary>
+    public TimeSpan MinimumLockedBeforeUnlock { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>L7.</summary>
+    public TimeSpan LockedEnvironmentDeletion { get; set; } = TimeSpan.FromDays(28);
+    /// <summary>L7: warnings this long before the deletion.</summary>
+    public int[] DeletionWarningDays { get; set; } = [7, 1];
+}
+
+/// <summary>What the saga knows of the tenant's key ring from KeyService's events (L1, L2).</summary>
+public sealed record ActiveKeyFacts(string ActiveThumbprint, DateTimeOffset LastKeyChangeAt);
+
+// The saga's commands: from the admin (lock, unlock), from the other services' events, from its deadlines.
+public sealed record RequestLock(string TenantId, string Region, string LockCycleId, string ProvedThumbprint, string ConfirmationText,
+    bool AcknowledgeRisk, string RequestedBy);
+public sealed record ObserveKeyRingLockStarted;
+public sealed record ObserveKeyRingLockRefused(string Rule, string Reason, DateTimeOffset? AllowedAt);
+public sealed record ObserveEnvironmentLocked(string EnvironmentId);
+public sealed record ObserveKeysDeleted(string LockedKeyId, int Count);
+public sealed record ObserveKeyActivated(string Thumbprint);
+public sealed record ObserveEnvironmentUnlocked(string EnvironmentId);
+public sealed record ObserveEnvironmentDeleted(string EnvironmentId);
+public sealed record RequestKeyUnlock(string ProvedThumbprint, string VaultKeyId, bool AcknowledgeRisk, string RequestedBy);
+public sealed record ResumeLock;
+public sealed record LockTimeLimitReached;
+public sealed record DeletionWarningDue(int DaysLeft);
+public sealed record DeletionDue;
+
+/// <summary>The tenant-lock process manager: every decision of L1-L7 and U1-U3, pure.</summary>
+public static class TenantLockDecider
+{
+    public static string ConfirmationText(string tenantId, string region) => $"LOCK {tenantId} {region}";
+
+    /// <summary>L1, L2, A1, L5 (one open cycle at a time). <paramref name="previous"/> is the tenant's last cycle.</summary>
+    public static Decision Decide(TenantLockCycle? previous, RequestLock command, ActiveKeyFacts? keys, TenantLockRules rules,
+        DateTimeOffset now)
+    {
+        if (!command.AcknowledgeRisk)
+            return Decision.Refuse(Rules.A1, "The risk of managing the encryption key must be acknowledged (acknowledgeRisk: true).");
+        if (previous is { IsOpen: true })
+            return Decision.Refuse(Rules.L5, $"Lock {previous.LockCycleId} is still open ({previous.Phase}); one lock at a time.");
+        if (!string.Equals(command.ConfirmationText?.Trim(), ConfirmationText(command.TenantId, command.Region), StringComparison.Ordinal))
+            return Decision.Refuse(Rules.L1,
+                $"Type the confirmation text exactly as shown: {ConfirmationText(command.TenantId, command.Region)}");
+        if (keys is null)
+            return Decision.Refuse(Rules.L1, "The tenant has no Active key in this region to lock with.");
+        if (!string.Equals(keys.ActiveThumbprint, command.ProvedThumbprint, StringComparison.OrdinalIgnoreCase))
+            return Decision.Refuse(Rules.L1, "The key uploaded is not the tenant's Active key.");
+        if (keys.LastKeyChangeAt + rules.NoLockAfterKeyChange > now)
+            return Decision.Refuse(Rules.L2,
+                $"The active key changed at {keys.LastKeyChangeAt:O}; no lock for {rules.NoLockAfterKeyChange.TotalHours:0} hours after a key change.",
+                keys.LastKeyChangeAt + rules.NoLockAfterKeyChange);
+
+        return Decision.Emit(new LockRequested(command.TenantId, command.Region, command.LockCycleId, command.ProvedThumbprint,
+            command.RequestedBy, now, now + rules.LockedEnvironmentDeletion));
+    }
+
+    /// <summary>L3: KeyService holds the keys; lock every environment under the tenant key now.</summary>
+    public static Decision Decide(TenantLockCycle cycle, ObserveKeyRingLockStarted _, IReadOnlyList<string> environmentsUnderTenantKey,
+        DateTimeOffset now)
+    {
+        if (cycle.Phase != LockPhase.Requested) return Decision.Nothing;
+        var confirmed = new KeyRingLockConfirmed(now);
+        var after = cycle.Apply(confirmed);
+        if (environmentsUnderTenantKey.Count == 0) return CompleteIfDone(after, now, confirmed);
+        var requested = new EnvironmentLocksRequested(environmentsUnderTenantKey, now);
+        return Decision.Emit(confirmed, requested);
+    }
+
+    public static Decision Decide(TenantLockCycle cycle, ObserveKeyRingLockRefused refused, DateTimeOffset now) =>
+        cycle.Phase == LockPhase.Requested
+            ? Decision.Emit(new LockRefused(refused.Rule, refused.Reason, refused.AllowedAt, now))
+            : Decision.Nothing;
+
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentLocked locked, DateTimeOffset now)
+    {
+        if (cycle.LockedEnvironments.Contains(locked.EnvironmentId)) return Decision.Nothing;
+        var confirmed = new EnvironmentLockConfirmed(locked.EnvironmentId, now);
+        return CompleteIfDone(cycle.Apply(confirmed), now, confirmed);
+    }
+
+    public static Decision Decide(TenantLockCycle cycle, ObserveKeysDeleted deleted, DateTimeOffset now)
+    {
+        if (cycle.KeysLocked) return Decision.Nothing;
+        var keysDeleted = new KeysDeleted(deleted.LockedKeyId, deleted.Count, now);
+        return CompleteIfDone(cycle.Apply(keysDeleted), now, keysDeleted);
+    }
+
+    /// <summary>L5: the lock has not finished within its limit: report what is left and ask again for it.</summary>
+    public static Decision Decide(TenantLockCycle cycle, LockTimeLimitReached _, DateTimeOffset now)
+    {
+        if (cycle.Phase is not (LockPhase.Requested or LockPhase.Locking)) return Decision.Nothing;
+        var remaining = cycle.NotYetLocked;
+        var events = new List<object> { new LockTimedOut(remaining, cycle.KeysLocked, now) };
+        if (remaining.Count > 0 && cycle.Phase == LockPhase.Locking) events.Add(new EnvironmentLocksRequested(remaining, now));
+        return Decision.Emit([.. events]);
+    }
+
+    /// <summary>L5: an operator or admin resumes a lock that has not finished: ask again for what is left.</summary>
+    public static Decision Decide(TenantLockCycle? cycle, ResumeLock _, DateTimeOffset now) =>
+        cycle is { Phase: LockPhase.Locking } && cycle.NotYetLocked.Count > 0
+            ? Decision.Emit(new EnvironmentLocksRequested(cycle.NotYetLocked, now))
+            : cycle is null
+                ? Decision.Refuse(Refusal.NotFound("There is no lock to resume."))
+                : Decision.Nothing;
+
+    /// <summary>U1, L5, L6: only once the lock finished, not before the minimum time locked, only with the locking key.</summary>
+    public static Refusal? CanUnlockKey(TenantLockCycle? cycle, string provedThumbprint, bool acknowledgeRisk, TenantLockRules rules,
+        DateTimeOffset now)
+    {
+        if (!acknowledgeRisk)
+            return new Refusal(Rules.A1, "The risk of managing the encryption key must be acknowledged (acknowledgeRisk: true).");
+        if (cycle is null || !cycle.IsOpen) return Refusal.NotFound("The tenant is not locked in this region.");
+        if (cycle.Phase is LockPhase.Requested or LockPhase.Locking)
+            return new Refusal(Rules.L5, "The lock is still running; the key can be unlocked once it has finished.",
+                cycle.RequestedAt + rules.LockProcessLimit);
+        if (cycle.RequestedAt + rules.MinimumLockedBeforeUnlock > now)
+            return new Refusal(Rules.L6, $"No unlock earlier than {rules.MinimumLockedBeforeUnlock.TotalHours:0} hour(s) after the lock.",
+                cycle.RequestedAt + rules.MinimumLockedBeforeUnlock);
+        if (!string.Equals(cycle.Thumbprint, provedThumbprint, StringComparison.OrdinalIgnoreCase))
+            return new Refusal(Rules.U1, "Only the key that was used to lock can unlock; this key has another thumbprint.");
+        return null;
+    }
+
+    public static Decision Decide(TenantLockCycle? cycle, RequestKeyUnlock command, TenantLockRules rules, DateTimeOffset now)
+    {
+        if (cycle?.Phase is LockPhase.UnlockingKey or LockPhase.KeyUnlocked) return Decision.Nothing;
+        return CanUnlockKey(cycle, command.ProvedThumbprint, command.AcknowledgeRisk, rules, now) is { } refusal
+            ? Decision.Refuse(refusal)
+            : Decision.Emit(new KeyUnlockRequested(command.ProvedThumbprint, command.VaultKeyId, command.RequestedBy, now));
+    }
+
+    public static Decision Decide(TenantLockCycle cycle, ObserveKeyActivated activated, DateTimeOffset now)
+    {
+        if (cycle.Phase != LockPhase.UnlockingKey
+            || !string.Equals(cycle.Thumbprint, activated.Thumbprint, StringComparison.OrdinalIgnoreCase)) return Decision.Nothing;
+        var unlocked = new KeyUnlocked(now);
+        return CloseIfDone(cycle.Apply(unlocked), now, unlocked);
+    }
+
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentUnlocked unlocked, DateTimeOffset now)
+    {
+        if (!cycle.StillLocked.Contains(unlocked.EnvironmentId)) return Decision.Nothing;
+        var observed = new EnvironmentUnlockObserved(unlocked.EnvironmentId, now);
+        return CloseIfDone(cycle.Apply(observed), now, observed);
+    }
+
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentDeleted deleted, DateTimeOffset now)
+    {
+        if (!cycle.Environments.Contains(deleted.EnvironmentId) || cycle.DeletedEnvironments.Contains(deleted.EnvironmentId))
+            return Decision.Nothing;
+        var observed = new EnvironmentDeletionObserved(deleted.EnvironmentId, now);
+        var after = cycle.Apply(observed);
+        return cycle.Phase == LockPhase.Locking
+            ? CompleteIfDone(after, now, observed)
+            : CloseIfDone(after, now, observed);
+    }
+
+    /// <summary>L7: warn while environments are still locked.</summary>
+    public static Decision Decide(TenantLockCycle cycle, DeletionWarningDue warning, DateTimeOffset now) =>
+        cycle.IsOpen && cycle.StillLocked.Count > 0
+            ? Decision.Emit(new DeletionWarningIssued(warning.DaysLeft, cycle.StillLocked, cycle.DeletionDueAt, now))
+            : Decision.Nothing;
+
+    /// <summary>L7: delete the environments still locked 28 days after the lock.</summary>
+    public static Decision Decide(TenantLockCycle cycle, DeletionDue _, DateTimeOffset now) =>
+        cycle.IsOpen && cycle.StillLocked.Count > 0
+            ? Decision.Emit(new LockedEnvironmentDeletionRequested(cycle.StillLocked, now))
+            : Decision.Nothing;
+
+    // The keys may be reported deleted before the saga saw the ring's lock start: completion is checked on both.
+    private static Decision CompleteIfDone(TenantLockCycle after, DateTimeOffset now, object observed) =>
+        after.Phase == LockPhase.Locking && after.KeysLocked && after.NotYetLocked.Count == 0
+            ? Decision.Emit(observed, new LockCompleted(after.LockedEnvironments.Count, after.KeysDeleted, now))
+            : Decision.Emit(observed);
+
+    private static Decision CloseIfDone(TenantLockCycle after, DateTimeOffset now, object observed) =>
+        after.Phase == LockPhase.KeyUnlocked && after.StillLocked.Count == 0
+            ? Decision.Emit(observed, new LockCycleClosed(after.UnlockedEnvironments.Count, after.DeletedEnvironments.Count, now))
+            : Decision.Emit(observed);
+}
