@@ -15,9 +15,6 @@ public class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProg
     private readonly Dictionary<string, string?> settings;
     private readonly Action<IServiceCollection>? configureServices;
 
-    /// <summary>A test vault master key (32 bytes); tests only.</summary>
-    public static readonly string TestVaultMasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
-
     public ServiceHost(TestBroker broker, string service, FakeTimeProvider? clock = null,
         IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
     {
@@ -41,7 +38,7 @@ public class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProg
             ["RabbitMq:RetryIntervals:1"] = "00:00:00.100",
             ["Deadlines:PollInterval"] = "00:00:00.200",
             ["Vault:Schema"] = broker.Schema("vault"),
-            ["Vault:MasterKey"] = TestVaultMasterKey,
+            ["Vault:MasterKey"] = TestInfrastructure.TestVaultMasterKey,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) this.settings[key] = value;
     }

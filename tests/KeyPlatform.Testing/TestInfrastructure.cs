@@ -14,6 +14,9 @@ public static class TestInfrastructure
     public static string RabbitUser => Environment.GetEnvironmentVariable("RabbitMq__Username") ?? "keyplatform";
     public static string RabbitPassword => Environment.GetEnvironmentVariable("RabbitMq__Password") ?? "keyplatform";
 
+    /// <summary>A vault master key (32 bytes) for tests only.</summary>
+    public static readonly string TestVaultMasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
     /// <summary>A short unique suffix for schemas, virtual hosts and tenant ids of one test fixture.</summary>
     public static string UniqueSuffix() => Guid.NewGuid().ToString("N")[..10];
 }

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.ServiceDefaults.Time;
+using KeyPlatform.Testing;
+
+namespace KeyPlatform.EndToEndTests;
+
+/// <summary>The three services as separate processes on the real PostgreSQL and RabbitMQ, with schemas and a virtual
+/// host of their own, sharing one clock-offset file (docs/decisions/0002) so the test moves time for all of them.</summary>
+public sealed class RunningSystem : IAsyncDisposable
+{
+    private readonly TestBroker broker = new();
+    private readonly string clockFile = Path.Combine(Path.GetTempPath(), $"kp-clock-{Guid.NewGuid():N}");
+    private TimeSpan offset = TimeSpan.Zero;
+
+    public ServiceProcess Keys { get; private set; } = null!;
+    public ServiceProcess Environments { get; private set; } = null!;
+    public ServiceProcess Locks { get; private set; } = null!;
+    public JwtOptions Jwt { get; } = new();
+
+    public static async Task<RunningSystem> StartAsync(IDictionary<string, string>? rules = null)
+    {
+        var system = new RunningSystem();
+        await system.broker.InitializeAsync();
+        system.Keys = system.Service("KeyService", "keys", rules);
+        system.Environments = system.Service("EnvironmentEncryption", "environments", rules);
+        system.Locks = system.Service("TenantLock", "tenant_lock", rules);
+        await Task.WhenAll(system.Keys.StartAsync(), system.Environments.StartAsync(), system.Locks.StartAsync());
+        return system;
+    }
+
+    private ServiceProcess Service(string name, string schema, IDictionary<string, string>? rules)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = TestInfrastructure.PostgresConnectionString,
+            ["Marten__Schema"] = broker.Schema(schema),
+            ["RabbitMq__Host"] = TestInfrastructure.RabbitHost,
+            ["RabbitMq__Port"] = TestInfrastructure.RabbitPort.ToString(CultureInfo.InvariantCulture),
+            ["RabbitMq__Username"] = TestInfrastructure.RabbitUser,
+            ["RabbitMq__Password"] = TestInfrastructure.RabbitPassword,
+            ["RabbitMq__VirtualHost"] = broker.VirtualHost,
+            ["Vault__Schema"] = broker.Schema("vault"),
+            ["Vault__MasterKey"] = TestInfrastructure.TestVaultMasterKey,
+            ["Testing__ClockOffsetFile"] = clockFile,
+            ["Deadlines__PollInterval"] = "00:00:00.250",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in rules ?? new Dictionary<string, string>()) environment[key] = value;
+        return new ServiceProcess(name, environment);
+    }
+
+    /// <summary>Moves every service's clock forward (they read the offset file on their next clock read).</summary>
+    public void Advance(TimeSpan by)
+    {
+        offset += by;
+        OffsetFileTimeProvider.WriteOffset(clockFile, offset);
+    }
+
+    public DateTimeOffset Now => DateTimeOffset.UtcNow + offset;
+
+    public HttpClient Client(ServiceProcess service, string tenant, params string[] roles) => Client(service, tenant, roles, []);
+
+    public HttpClient Client(ServiceProcess service, string tenant, string[] roles, string[] environments)
+    {
+        var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            DevTokens.Mint(Jwt, $"admin@{tenant}", tenant, roles, environments));
+        return client;
+    }
+
+    public async Task RestartAsync(Func<RunningSystem, ServiceProcess> which)
+    {
+        var service = which(this);
+        service.Kill();
+        await service.StartAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Keys.DisposeAsync();
+        await Environments.DisposeAsync();
+        await Locks.DisposeAsync();
+        await broker.DisposeAsync();
+        File.Delete(clockFile);
+    }
+}

@@ -1,0 +1,185 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using KeyPlatform.Contracts;
+using KeyPlatform.Contracts.Keys;
+using KeyPlatform.KeyService.TenantKeys.KeyInventory;
+using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.TenantLock.TenantLocks;
+using KeyPlatform.TenantLock.TenantLocks.LockProgress;
+using KeyPlatform.Testing;
+using KeyPlatform.Vault;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using KeyServiceApp = KeyPlatform.KeyService.Program;
+using TenantLockApp = KeyPlatform.TenantLock.Program;
+
+namespace TenantLock.IntegrationTests;
+
+/// <summary>KeyService and the saga on real PostgreSQL and RabbitMQ, sharing one fake clock: the key side of a lock
+/// cycle (a tenant with no environment under its key), and an admin racing the lock with an activation.</summary>
+public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
+{
+    private const string Region = "europe";
+    private const string Password = "the locking key's password";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private readonly TestBroker broker = new();
+    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 4, 1, 9, 0, 0, TimeSpan.Zero));
+    private ServiceHost<KeyServiceApp> keys = null!;
+    private ServiceHost<TenantLockApp> locks = null!;
+
+    public async Task InitializeAsync()
+    {
+        await broker.InitializeAsync();
+        keys = new ServiceHost<KeyServiceApp>(broker, "keys", clock);
+        locks = new ServiceHost<TenantLockApp>(broker, "tenant_lock", clock);
+        _ = keys.CreateClient();
+        _ = locks.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await keys.DisposeAsync();
+        await locks.DisposeAsync();
+        await broker.DisposeAsync();
+    }
+
+    private static (byte[] Pfx, RSA Key) NewPfx()
+    {
+        var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=tenant key", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        return (certificate.ExportPkcs12(Pkcs12ExportPbeParameters.Pbes2Aes256Sha256, Password), key);
+    }
+
+    private static MultipartFormDataContent KeyForm(byte[] pfx, params (string Name, string Value)[] fields)
+    {
+        var form = new MultipartFormDataContent { { new ByteArrayContent(pfx), "file", "key.pfx" }, { new StringContent(Password), "password" } };
+        foreach (var (name, value) in fields) form.Add(new StringContent(value), name);
+        return form;
+    }
+
+    private async Task<(string Tenant, HttpClient KeyAdmin, HttpClient LockAdmin)> TenantWithActiveKeyAsync(byte[] pfx)
+    {
+        var tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
+        (await keys.OperatorClient().PutAsJsonAsync($"/v1/tenants/{tenant}/enablement", new { appPerUserLicences = 5000, enterpriseLicences = 0 }))
+            .EnsureSuccessStatusCode();
+        var keyAdmin = keys.ClientFor(tenant, PlatformRoles.PowerPlatformAdmin);
+        (await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys", KeyForm(pfx, ("name", "k1"), ("acknowledgeRisk", "true"))))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
+        await Eventually.TrueAsync(async () => (await InventoryAsync(keyAdmin, tenant)).Keys.Any(k => k.State == TenantKeyState.Active), "k1 active");
+        return (tenant, keyAdmin, locks.ClientFor(tenant, PlatformRoles.PowerPlatformAdmin));
+    }
+
+    private static async Task<KeyInventoryView> InventoryAsync(HttpClient admin, string tenant) =>
+        (await admin.GetFromJsonAsync<KeyInventoryView>($"/v1/tenants/{tenant}/regions/{Region}/keys", Json))!;
+
+    private static Task<LockProgressView> ProgressWhenAsync(HttpClient admin, string tenant, Func<LockProgressView, bool> until, string what) =>
+        Eventually.GetAsync(async () =>
+        {
+            var response = await admin.GetAsync($"/v1/tenants/{tenant}/regions/{Region}/lock");
+            var view = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<LockProgressView>(Json) : null;
+            return view is not null && until(view) ? view : null;
+        }, what);
+
+    private async Task<HttpResponseMessage> LockAsync(HttpClient admin, string tenant, byte[] pfx) =>
+        await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/lock",
+            KeyForm(pfx, ("confirmationText", TenantLockDecider.ConfirmationText(tenant, Region)), ("acknowledgeRisk", "true")));
+
+    private static async Task<Problem> ProblemOf(HttpResponseMessage response) => (await response.Content.ReadFromJsonAsync<Problem>(Json))!;
+
+    [Fact]
+    [Trait("Rule", "L4")]
+    public async Task Lock_deletes_the_keys_from_the_vault_and_the_locking_key_alone_unlocks_after_an_hour_L1_L2_L4_L6_U1()
+    {
+        var (pfx, key) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        var activatedAt = (await InventoryAsync(keyAdmin, tenant)).LastActivatedAt!.Value;
+        var vaultKeyBefore = await VaultKeyIdOfAsync(tenant);
+
+        clock.SetUtcNow(activatedAt + TimeSpan.FromHours(72) - TimeSpan.FromMinutes(1));
+        var early = await ProblemOf(await LockAsync(lockAdmin, tenant, pfx));
+        early.Rule.ShouldBe(Rules.L2);
+        early.AllowedAt.ShouldBe(activatedAt + TimeSpan.FromHours(72));
+
+        clock.SetUtcNow(activatedAt + TimeSpan.FromHours(72));
+        var (otherPfx, _) = NewPfx();
+        (await ProblemOf(await LockAsync(lockAdmin, tenant, otherPfx))).Rule.ShouldBe(Rules.L1);
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        var locked = await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete");
+        locked.KeysLocked.ShouldBeTrue();
+        locked.EnvironmentsTotal.ShouldBe(0);
+        var inventory = await InventoryAsync(keyAdmin, tenant);
+        inventory.Keys.Single().State.ShouldBe(TenantKeyState.Locked);
+        inventory.Keys.Single().Thumbprint.ShouldBe(Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo())));
+        (await keys.Services.GetRequiredService<IKeyVault>().ExistsAsync(vaultKeyBefore)).ShouldBeFalse();
+
+        clock.Advance(TimeSpan.FromMinutes(59));
+        var tooSoon = await ProblemOf(await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/unlock", KeyForm(pfx, ("acknowledgeRisk", "true"))));
+        tooSoon.Rule.ShouldBe(Rules.L6);
+        tooSoon.AllowedAt.ShouldBe(locked.RequestedAt + TimeSpan.FromHours(1));
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        (await ProblemOf(await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/unlock", KeyForm(otherPfx, ("acknowledgeRisk", "true")))))
+            .Rule.ShouldBe(Rules.U1);
+        (await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/unlock", KeyForm(pfx, ("acknowledgeRisk", "true"))))
+            .StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        await Eventually.TrueAsync(async () => (await InventoryAsync(keyAdmin, tenant)).Keys.Single().State == TenantKeyState.Active,
+            "the locking key to be Active again");
+        (await VaultKeyIdOfAsync(tenant)).ShouldNotBe(vaultKeyBefore);
+        await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Closed, "the cycle to close");
+    }
+
+    [Fact]
+    [Trait("Rule", "K10")]
+    public async Task An_admin_activating_a_key_while_another_locks_ends_consistent_with_one_of_them_refused_K10_L2()
+    {
+        var (pfx, _) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        var (secondPfx, _) = NewPfx();
+        var second = await (await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyForm(secondPfx, ("name", "k2"), ("acknowledgeRisk", "true")))).Content.ReadFromJsonAsync<JsonElement>();
+        clock.Advance(TimeSpan.FromDays(4));
+
+        var lockTask = LockAsync(lockAdmin, tenant, pfx);
+        var activateTask = keyAdmin.PostAsJsonAsync($"/v1/tenants/{tenant}/regions/{Region}/keys/{second.GetProperty("keyId").GetString()}/activate",
+            new { acknowledgeRisk = true });
+        var (lockResponse, activation) = (await lockTask, await activateTask);
+        lockResponse.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        var settled = await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase is LockPhase.Locked or LockPhase.Refused, "the lock to settle");
+        var inventory = await Eventually.GetAsync(async () =>
+        {
+            var view = await InventoryAsync(keyAdmin, tenant);
+            return view.Keys.Any(k => k.State == TenantKeyState.Installing) ? null : view;
+        }, "no key installing");
+        if (settled.Phase == LockPhase.Refused)
+        {
+            activation.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            inventory.Keys.Single(k => k.Name == "k2").State.ShouldBe(TenantKeyState.Active);
+            settled.RefusalRule.ShouldBeOneOf(Rules.L1, Rules.L2);
+        }
+        else
+        {
+            activation.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+            (await ProblemOf(activation)).Rule.ShouldBe(Rules.K10);
+            inventory.Keys.Single(k => k.Name == "k1").State.ShouldBe(TenantKeyState.Locked);
+            inventory.Keys.Single(k => k.Name == "k2").State.ShouldBe(TenantKeyState.Deleted);
+        }
+    }
+
+    private async Task<string> VaultKeyIdOfAsync(string tenant)
+    {
+        await using var session = keys.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+        var ring = await session.LoadAsync<KeyPlatform.KeyService.TenantKeys.TenantKeyRing>(
+            KeyPlatform.KeyService.TenantKeys.TenantKeyRing.StreamKey(tenant, Region));
+        return ring!.Keys.Single(k => k.Name == "k1").VaultKeyId;
+    }
+}
+
+public sealed record Problem(string? Type, string? Title, int Status, string? Detail, string? Rule, DateTimeOffset? AllowedAt);
