@@ -11,7 +11,9 @@ namespace KeyPlatform.ServiceDefaults.Persistence;
 /// again on fresh state, so a conflict never loses a command.</summary>
 public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILogger<StreamCommands> logger)
 {
-    private const int MaxAttempts = 5;
+    // Many messages about one stream can arrive at once (hundreds of environments reporting to one lock cycle):
+    // conflicts are expected there, and cheap to retry with a little jitter.
+    private const int MaxAttempts = 30;
 
     public TimeProvider Time => time;
 
@@ -44,7 +46,8 @@ public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILog
             }
             catch (Exception e) when (IsConcurrencyConflict(e) && attempt < MaxAttempts)
             {
-                logger.LogInformation("Concurrent write on stream {Stream}, attempt {Attempt}; deciding again", streamKey, attempt);
+                logger.LogDebug("Concurrent write on stream {Stream}, attempt {Attempt}; deciding again", streamKey, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * Math.Min(attempt, 10))), cancellationToken);
             }
             catch (DocumentAlreadyExistsException)
             {

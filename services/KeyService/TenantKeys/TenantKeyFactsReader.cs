@@ -11,8 +11,8 @@ public sealed class TenantKeyFactsReader(IDocumentStore store)
     {
         await using var session = store.QuerySession();
         var enablement = await session.Events.AggregateStreamAsync<TenantEnablement>(TenantEnablement.StreamKey(tenantId), token: cancellationToken);
-        var locked = await session.LoadAsync<TenantLockedEnvironments>(tenantId, cancellationToken);
-        return new TenantKeyFacts(enablement is not null, locked?.EnvironmentIds.Count ?? 0);
+        var locked = await session.Query<LockedEnvironment>().CountAsync(e => e.TenantId == tenantId, cancellationToken);
+        return new TenantKeyFacts(enablement is not null, locked);
     }
 
     public async Task<TenantKeyRing?> RingAsync(string tenantId, string region, CancellationToken cancellationToken)

@@ -5,46 +5,41 @@ using MassTransit;
 
 namespace KeyPlatform.KeyService.TenantKeys.LockedEnvironments;
 
-/// <summary>The tenant's locked environments, as this service learns them from EnvironmentEncryption's events:
-/// what K10, K11 and U3 are decided on.</summary>
-public sealed class TenantLockedEnvironments
+/// <summary>One locked environment of a tenant, as this service learns it from EnvironmentEncryption's events: what
+/// K10, K11 and U3 are decided on. One document per environment, so hundreds of environments locking at once never
+/// contend for the same document.</summary>
+public sealed class LockedEnvironment
 {
     public string Id { get; set; } = "";
-    public HashSet<string> EnvironmentIds { get; set; } = [];
+    public string TenantId { get; set; } = "";
 }
 
 public sealed class EnvironmentLockConsumer(IDocumentStore store, TimeProvider time) :
     IdempotentConsumer<EnvironmentLocked>(store, time)
 {
-    protected override Task HandleAsync(ConsumeContext<EnvironmentLocked> context, IDocumentSession session) =>
-        LockedEnvironmentsUpdate.ApplyAsync(session, context.Message.TenantId, set => set.Add(context.Message.EnvironmentId),
-            context.CancellationToken);
+    protected override Task HandleAsync(ConsumeContext<EnvironmentLocked> context, IDocumentSession session)
+    {
+        session.Store(new LockedEnvironment { Id = context.Message.EnvironmentId, TenantId = context.Message.TenantId });
+        return Task.CompletedTask;
+    }
 }
 
 public sealed class EnvironmentUnlockConsumer(IDocumentStore store, TimeProvider time) :
     IdempotentConsumer<EnvironmentUnlocked>(store, time)
 {
-    protected override Task HandleAsync(ConsumeContext<EnvironmentUnlocked> context, IDocumentSession session) =>
-        LockedEnvironmentsUpdate.ApplyAsync(session, context.Message.TenantId, set => set.Remove(context.Message.EnvironmentId),
-            context.CancellationToken);
+    protected override Task HandleAsync(ConsumeContext<EnvironmentUnlocked> context, IDocumentSession session)
+    {
+        session.Delete<LockedEnvironment>(context.Message.EnvironmentId);
+        return Task.CompletedTask;
+    }
 }
 
 public sealed class EnvironmentDeletionConsumer(IDocumentStore store, TimeProvider time) :
     IdempotentConsumer<EnvironmentDeleted>(store, time)
 {
-    protected override Task HandleAsync(ConsumeContext<EnvironmentDeleted> context, IDocumentSession session) =>
-        LockedEnvironmentsUpdate.ApplyAsync(session, context.Message.TenantId, set => set.Remove(context.Message.EnvironmentId),
-            context.CancellationToken);
-}
-
-internal static class LockedEnvironmentsUpdate
-{
-    public static async Task ApplyAsync(IDocumentSession session, string tenantId, Action<HashSet<string>> change,
-        CancellationToken cancellationToken)
+    protected override Task HandleAsync(ConsumeContext<EnvironmentDeleted> context, IDocumentSession session)
     {
-        var locked = await session.LoadAsync<TenantLockedEnvironments>(tenantId, cancellationToken)
-                     ?? new TenantLockedEnvironments { Id = tenantId };
-        change(locked.EnvironmentIds);
-        session.Store(locked);
+        session.Delete<LockedEnvironment>(context.Message.EnvironmentId);
+        return Task.CompletedTask;
     }
 }
