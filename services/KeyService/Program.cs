@@ -11,10 +11,12 @@ using KeyPlatform.KeyService.TenantKeys.KeyInventory;
 using KeyPlatform.KeyService.TenantKeys.Locking;
 using KeyPlatform.KeyService.TenantKeys.LockedEnvironments;
 using KeyPlatform.KeyService.TenantKeys.Uploading;
+using KeyPlatform.KeyService.Tenants;
 using KeyPlatform.KeyService.Tenants.Enabling;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.ServiceDefaults.Operations;
 using KeyPlatform.Vault.DependencyInjection;
 
 namespace KeyPlatform.KeyService;
@@ -30,6 +32,7 @@ public sealed class Program
             Schema = "keys",
             Queue = Queues.KeyService,
             ConfigureMarten = marten => marten.Projections.Snapshot<TenantKeyRing>(SnapshotLifecycle.Inline),
+            Aggregates = new AggregateRegistry().Stream<TenantKeyRing>("tenant-key:").Stream<TenantEnablement>("tenant:"),
             ConfigureConsumers = bus =>
             {
                 bus.AddConsumer<CommandConsumer<EnableTenantEncryption>>();

@@ -29,16 +29,18 @@ public static class TokenCommand
                 Console.Error.WriteLine($"Unknown role(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", PlatformRoles.All)}.");
                 return 2;
             }
-            var options = new JwtOptions
-            {
-                SigningKey = Environment.GetEnvironmentVariable("Auth__SigningKey") ?? JwtOptions.DevelopmentSigningKey,
-                Issuer = Environment.GetEnvironmentVariable("Auth__Issuer") ?? new JwtOptions().Issuer,
-                Audience = Environment.GetEnvironmentVariable("Auth__Audience") ?? new JwtOptions().Audience,
-            };
-            Console.WriteLine(DevTokens.Mint(options, parse.GetValue(subject)!, parse.GetValue(tenant)!, parse.GetValue(roles)!,
+            Console.WriteLine(DevTokens.Mint(JwtFromEnvironment(Environment.GetEnvironmentVariable), parse.GetValue(subject)!, parse.GetValue(tenant)!, parse.GetValue(roles)!,
                 parse.GetValue(environments), TimeSpan.FromHours(parse.GetValue(hours))));
             return 0;
         });
         return command;
     }
+
+    /// <summary>The services' token settings from <c>Auth__SigningKey</c>, <c>Auth__Issuer</c>, <c>Auth__Audience</c>.</summary>
+    public static JwtOptions JwtFromEnvironment(Func<string, string?> variable) => new()
+    {
+        SigningKey = variable("Auth__SigningKey") ?? JwtOptions.DevelopmentSigningKey,
+        Issuer = variable("Auth__Issuer") ?? new JwtOptions().Issuer,
+        Audience = variable("Auth__Audience") ?? new JwtOptions().Audience,
+    };
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.ServiceDefaults.Operations;
 using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.ServiceDefaults.Telemetry;
 using KeyPlatform.ServiceDefaults.Time;
@@ -35,6 +36,9 @@ public sealed class PlatformServiceOptions
 
     public Action<StoreOptions>? ConfigureMarten { get; init; }
     public Action<IBusRegistrationConfigurator>? ConfigureConsumers { get; init; }
+
+    /// <summary>The aggregates of the service's streams, by stream-key prefix, for the operator endpoints (S3, S4).</summary>
+    public AggregateRegistry Aggregates { get; init; } = new();
 }
 
 /// <summary>Configuration section <c>RabbitMq</c>.</summary>
@@ -74,6 +78,7 @@ public static class PlatformServiceExtensions
             marten.AddSubscriptionWithServices<IntegrationEventRelay>(ServiceLifetime.Singleton,
                 o => o.Options.BatchSize = 500);
         services.AddSingleton<StreamCommands>();
+        services.AddPlatformOperations(options.Aggregates);
 
         services.AddSingleton(sp =>
         {
@@ -150,6 +155,7 @@ public static class PlatformServiceExtensions
             .AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapGet("/", (ServiceIdentity service) => Results.Ok(new { service = service.Name })).AllowAnonymous();
+        app.MapPlatformOperations();
         return app;
     }
 

@@ -27,6 +27,7 @@ public static class MartenSetup
                 options.Events.DatabaseSchemaName = schema;
                 options.Events.StreamIdentity = StreamIdentity.AsString;
                 options.Events.MetadataConfig.EnableAll();
+                options.Events.MetadataConfig.UserNameEnabled = true; // EnableAll() leaves user_name (the actor) off in Marten 9
                 options.Events.UseListenNotifyForEventAppends = true;
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 options.Schema.For<HandledMessage>();

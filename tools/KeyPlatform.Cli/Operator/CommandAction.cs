@@ -1,0 +1,38 @@
+using System.CommandLine;
+
+namespace KeyPlatform.Cli.Operator;
+
+internal static class CommandAction
+{
+    /// <summary>Runs <paramref name="body"/>; a <see cref="CliFailure"/> becomes its message on stderr and its exit code.</summary>
+    public static void Set(Command command, CliEnvironment environment, Func<ParseResult, CancellationToken, Task> body) =>
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                await body(parse, cancellationToken);
+                return ExitCodes.Ok;
+            }
+            catch (CliFailure failure)
+            {
+                await environment.Error.WriteLineAsync($"keyplatform: {failure.Message}");
+                return failure.ExitCode;
+            }
+        });
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON for scripts instead of a table" };
+
+    public static Option<int> LimitOption(int @default = 100) => new("--limit")
+    {
+        Description = "Items per page (1-1000)",
+        DefaultValueFactory = _ => @default,
+    };
+
+    public static Option<string?> AfterOption(string what) => new("--after") { Description = $"Start after this {what} (the 'more:' value of the previous page)" };
+
+    public static int CheckedLimit(ParseResult parse, Option<int> limit)
+    {
+        var value = parse.GetValue(limit);
+        return value is >= 1 and <= 1000 ? value : throw new CliFailure(ExitCodes.BadInput, $"--limit must be between 1 and 1000, not {value}.");
+    }
+}
