@@ -78,6 +78,12 @@ start_service() {
   (
     cd "$dir"
     export ASPNETCORE_ENVIRONMENT=Development
+    # TenantLock's dashboard reads the other two services (the others ignore these).
+    Services__KeyService="http://127.0.0.1:$(port_of KeyService)"
+    Services__EnvironmentEncryption="http://127.0.0.1:$(port_of EnvironmentEncryption)"
+    export Services__KeyService Services__EnvironmentEncryption
+    # One vault, one master key: KeyService, EnvironmentEncryption and TenantLock all open the same sealed keys.
+    export Vault__MasterKeyFile="${Vault__MasterKeyFile:-$KP_ROOT/.data/vault/master.key}"
     exec setsid dotnet "$dll" --urls "http://127.0.0.1:$port" >>"$log" 2>&1 </dev/null
   ) &
   echo "$!" >"$(pidfile_of "$name")"

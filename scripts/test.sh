@@ -45,6 +45,23 @@ sum_trx() {
   ' "${files[@]}" /dev/null
 }
 
+# The dashboard's browser test (tests/KeyPlatform.Dashboard.Tests) drives Debian's Chromium, headless, over its
+# DevTools protocol; a fresh machine does not have it (~25 s to install).
+install_chromium() {
+  command -v chromium >/dev/null && return 0
+  [[ $(id -u) == 0 ]] || kp_die "missing chromium; install with: sudo apt-get install -y chromium"
+  command -v apt-get >/dev/null || kp_die "missing chromium and no apt-get to install it"
+  local log="$KP_LOGS/apt-chromium.log" started=$SECONDS rc=0
+  mkdir -p "$KP_LOGS"
+  kp_say "installing chromium with apt-get (log: $(kp_rel "$log"))"
+  {
+    DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+  } >"$log" 2>&1 </dev/null || rc=$?
+  if ((rc)); then kp_tail "$log"; kp_die "apt-get failed (exit $rc)"; fi
+  kp_say "installed chromium in $((SECONDS - started))s"
+}
+
 # Always end with the summary line, whatever happened before (a failed build counts nothing).
 STATUS=1
 finish() {
@@ -72,6 +89,7 @@ mkdir -p "$RESULTS"
 
 "$INFRA" up
 eval "$("$INFRA" env)"
+install_chromium
 
 kp_say "building KeyPlatform.sln (Release)"
 if ! dotnet build KeyPlatform.sln -c Release -nologo -v quiet -clp:NoSummary; then

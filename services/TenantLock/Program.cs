@@ -4,6 +4,8 @@ using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.ServiceDefaults.Operations;
+using KeyPlatform.TenantLock.Dashboard;
 using KeyPlatform.TenantLock.Messaging;
 using KeyPlatform.TenantLock.TenantLocks;
 using KeyPlatform.TenantLock.TenantLocks.Deadlines;
@@ -26,6 +28,7 @@ public sealed class Program
             Schema = "tenant_lock",
             Queue = Queues.TenantLock,
             ConfigureMarten = marten => marten.Projections.Snapshot<TenantLockCycle>(SnapshotLifecycle.Inline),
+            Aggregates = new AggregateRegistry().Stream<TenantLockCycle>("tenant-lock:"),
             ConfigureConsumers = bus =>
             {
                 bus.AddConsumer<TenantEncryptionEnabledConsumer>();
@@ -43,11 +46,13 @@ public sealed class Program
         services.AddScoped<ICommandHandler<ResumeTenantLock>, ResumeTenantLockHandler>();
         services.AddScoped<ICommandHandler<UnlockTenantKey>, UnlockTenantKeyHandler>();
         services.AddDeadlineHandler<LockDeadline, LockDeadlineHandler>();
+        services.AddDashboard(builder.Configuration);
 
         var app = builder.Build();
         app.UsePlatformDefaults();
         app.MapTenantLockStatus();
         app.MapTenantLocks();
+        app.MapDashboard();
         await app.RunAsync();
     }
 }

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace KeyPlatform.EndToEndTests;
+namespace KeyPlatform.Testing;
 
 /// <summary>One of our services as a separate process, started from its own build output on a free loopback port.</summary>
 public sealed class ServiceProcess : IAsyncDisposable
@@ -38,7 +38,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         get
         {
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name; // bin/<Configuration>/net10.0/
+            // bin/<Configuration>/net10.0/ (the trailing separator trimmed, or Parent would be net10.0's parent already)
+            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
             var path = Path.Combine(RepositoryRoot, "services", name, "bin", configuration, "net10.0", $"KeyPlatform.{name}.dll");
             return File.Exists(path) ? path : throw new FileNotFoundException($"Build the solution first: {path} is missing.");
         }

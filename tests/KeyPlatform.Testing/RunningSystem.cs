@@ -2,9 +2,8 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Time;
-using KeyPlatform.Testing;
 
-namespace KeyPlatform.EndToEndTests;
+namespace KeyPlatform.Testing;
 
 /// <summary>The three services as separate processes on the real PostgreSQL and RabbitMQ, with schemas and a virtual
 /// host of their own, sharing one clock-offset file (docs/decisions/0002) so the test moves time for all of them.</summary>
@@ -25,7 +24,12 @@ public sealed class RunningSystem : IAsyncDisposable
         await system.broker.InitializeAsync();
         system.Keys = system.Service("KeyService", "keys", rules);
         system.Environments = system.Service("EnvironmentEncryption", "environments", rules);
-        system.Locks = system.Service("TenantLock", "tenant_lock", rules);
+        // The saga's dashboard reads the other two services' projections (S4).
+        system.Locks = system.Service("TenantLock", "tenant_lock", new Dictionary<string, string>(rules ?? new Dictionary<string, string>())
+        {
+            ["Services__KeyService"] = system.Keys.BaseAddress.ToString(),
+            ["Services__EnvironmentEncryption"] = system.Environments.BaseAddress.ToString(),
+        });
         await Task.WhenAll(system.Keys.StartAsync(), system.Environments.StartAsync(), system.Locks.StartAsync());
         return system;
     }
@@ -65,10 +69,13 @@ public sealed class RunningSystem : IAsyncDisposable
     public HttpClient Client(ServiceProcess service, string tenant, string[] roles, string[] environments)
     {
         var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            DevTokens.Mint(Jwt, $"admin@{tenant}", tenant, roles, environments));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(tenant, roles, environments));
         return client;
     }
+
+    /// <summary>A bearer token the running services accept (for a browser, say).</summary>
+    public string Token(string tenant, string[] roles, string[]? environments = null) =>
+        DevTokens.Mint(Jwt, $"admin@{tenant}", tenant, roles, environments ?? []);
 
     public async Task RestartAsync(Func<RunningSystem, ServiceProcess> which)
     {
