@@ -18,6 +18,9 @@ public sealed class RunningSystem : IAsyncDisposable
     public ServiceProcess Locks { get; private set; } = null!;
     public JwtOptions Jwt { get; } = new();
 
+    /// <summary>The RabbitMQ virtual host the services share, for a test that listens to the contracts.</summary>
+    public string VirtualHost => broker.VirtualHost;
+
     public static async Task<RunningSystem> StartAsync(IDictionary<string, string>? rules = null)
     {
         var system = new RunningSystem();
