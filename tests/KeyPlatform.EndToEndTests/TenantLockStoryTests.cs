@@ -99,6 +99,9 @@ public sealed class TenantLockStoryTests
         await Eventually.TrueAsync(async () =>
             (await story.EnvironmentAdminOf(unlockedOne).PostAsync($"/v1/tenants/{story.Tenant}/environments/{unlockedOne}/unlock", null))
             .IsSuccessStatusCode, "the first environment to unlock");
+        await Eventually.TrueAsync(async () =>
+            (await story.LockAdmin.GetFromJsonAsync<JsonElement>($"/v1/tenants/{story.Tenant}/regions/{story.Region}/lock"))
+            .GetProperty("environmentsUnlocked").GetInt32() == 1, "the saga to see the unlock");
 
         system.Advance(TimeSpan.FromDays(21));
         var sevenDays = await warnings.WaitForAsync(w => w.TenantId == story.Tenant && w.DaysLeft == 7, "the 7-day warning");
@@ -112,7 +115,7 @@ public sealed class TenantLockStoryTests
         await story.LockProgressWhenAsync("Closed");
         var environments = await story.EnvironmentsAdmin.GetFromJsonAsync<JsonElement>(
             $"/v1/tenants/{story.Tenant}/environments?includeDeleted=true");
-        var states = environments.GetProperty("items").EnumerateArray()
+        var states = environments.GetProperty("environments").EnumerateArray()
             .ToDictionary(e => e.GetProperty("environmentId").GetString()!, e => e.GetProperty("state").GetString());
         states[forgottenOne].ShouldBe("Deleted");
         states[unlockedOne].ShouldBe("Active");
