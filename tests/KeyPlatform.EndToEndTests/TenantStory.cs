@@ -67,14 +67,14 @@ public sealed class TenantStory(RunningSystem system, string region = "europe")
         (await KeyAdmin.GetFromJsonAsync<JsonElement>($"/v1/tenants/{Tenant}/regions/{Region}/keys")).GetProperty("lastActivatedAt").GetDateTimeOffset();
 
     /// <summary>Registers environments (created now, after the feature was turned on: T2) and applies the tenant key (E2).</summary>
-    public async Task AddEnvironmentsUnderTenantKeyAsync(int count)
+    public async Task AddEnvironmentsUnderTenantKeyAsync(int count, int parallelism = 1)
     {
         var operatorClient = system.Client(system.Environments, "*", PlatformRoles.PlatformOperator);
         var admin = EnvironmentsAdmin;
-        var added = new List<string>();
-        for (var i = 0; i < count; i++)
+        var added = Enumerable.Range(0, count).Select(_ => $"env-{TestInfrastructure.UniqueSuffix()}").ToList();
+        await Parallel.ForEachAsync(added.Select((id, i) => (id, i)), new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (item, _) =>
         {
-            var id = $"env-{TestInfrastructure.UniqueSuffix()}";
+            var (id, i) = item;
             var registered = await operatorClient.PostAsJsonAsync($"/v1/tenants/{Tenant}/environments", new
             {
                 environmentId = id, region = Region, name = $"Environment {i}", type = "Sandbox", storage = "SingleStore",
@@ -83,8 +83,7 @@ public sealed class TenantStory(RunningSystem system, string region = "europe")
             registered.StatusCode.ShouldBe(HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
             var applied = await admin.PostAsJsonAsync($"/v1/tenants/{Tenant}/environments/{id}/encryption/apply", new { acknowledgeRisk = true });
             applied.IsSuccessStatusCode.ShouldBeTrue(await applied.Content.ReadAsStringAsync());
-            added.Add(id);
-        }
+        });
         foreach (var id in added)
             await Eventually.TrueAsync(async () =>
             {

@@ -1,0 +1,201 @@
+using KeyPlatform.Benchmarks.Harness;
+using KeyPlatform.Testing;
+using Marten;
+
+namespace KeyPlatform.Benchmarks.Relay;
+
+/// <summary>
+/// Backbone: an event committed in Marten, relayed by <c>IntegrationEventRelay</c> (LISTEN/NOTIFY on) to RabbitMQ and
+/// consumed by an idempotent consumer; beside it, the same message published straight to the bus (same consumer),
+/// and a message whose consumer does nothing (the broker alone). Latency samples are interleaved one by one, so
+/// drift on this shared machine hits subject and baselines alike.
+/// </summary>
+internal sealed class RelaySuite(BenchOptions options) : ISuite
+{
+    private TestBroker? broker;
+    private RelayHost? host;
+
+    public string Name => "relay";
+
+    public string Title => "Backbone: relay";
+
+    public IReadOnlyList<Row> Rows { get; } =
+    [
+        new("commit → consumed, p50", "ms", "relay.lat.p50", "raw publish → consumed, same consumer, p50", "raw.lat.p50"),
+        new("commit → consumed, p99", "ms", "relay.lat.p99", "raw publish → consumed, same consumer, p99", "raw.lat.p99"),
+        new("commit → consumed, p50", "ms", "relay.lat.p50", "broker only (no-op consumer), p50", "echo.lat.p50"),
+        new("commit → consumed, p99", "ms", "relay.lat.p99", "broker only (no-op consumer), p99", "echo.lat.p99"),
+        new("· commit → relay publishes (daemon pick-up), p50", "ms", "relay.pickup.p50"),
+        new("· commit → relay publishes (daemon pick-up), p99", "ms", "relay.pickup.p99"),
+        new("· relay's publish call (until the broker confirms), p50", "ms", "relay.publish.p50", "raw publish call, same consumer, p50", "raw.publish.p50"),
+        new("· relay's publish call (until the broker confirms), p99", "ms", "relay.publish.p99", "raw publish call, same consumer, p99", "raw.publish.p99"),
+        new("· handed to the bus → consumed, p50", "ms", "relay.deliver.p50"),
+        new("· handed to the bus → consumed, p99", "ms", "relay.deliver.p99"),
+        new("· share of samples whose pick-up took 200–900 ms", "%", "relay.pickup.fastpoll"),
+        new("· share of samples whose pick-up took ≥ 900 ms", "%", "relay.pickup.slowpoll"),
+        new("append + commit (SaveChanges), p50", "ms", "relay.commit.p50"),
+        new("throughput, committed in batches → all consumed", "msg/s", "relay.tput", "raw publish, 100 in flight → all consumed, same consumer", "raw.tput"),
+        new("throughput, committed in batches → all relayed", "msg/s", "relay.tput.published", "raw publish rate, 100 in flight", "raw.tput.published"),
+        new("throughput, broker only (no-op consumer, 100 in flight)", "msg/s", "echo.tput"),
+    ];
+
+    public IEnumerable<string> Notes =>
+    [
+        $"Latency: {options.RelayLatencySamples} samples per path and run (after {options.RelayLatencyWarmUp} warm-up), one message at a time, " +
+        "relay / raw / no-op interleaved. Timestamps: commit = SaveChangesAsync returned; published and consumed = MassTransit " +
+        "publish and consume observers (consumed = after the consumer's transaction). " +
+        $"Throughput: {options.RelayThroughputMessages} messages per path; the relay path commits {options.RelayCommitBatch} new streams " +
+        "× 1 event per transaction, back to back, and the clock runs from the first commit to the last consumption. " +
+        "Daemon mode Solo, relay page size 500 (the service default), consumer concurrency = MassTransit's default prefetch.",
+    ];
+
+    public async Task SetUpAsync(CancellationToken cancellationToken)
+    {
+        broker = new TestBroker();
+        await broker.InitializeAsync();
+        host = await RelayHost.StartAsync(broker, "relay", options.WaitLimit, tune: null, cancellationToken);
+        // Warm up every path: JIT, connection pools, exchanges and bindings, the daemon's first pages.
+        for (var i = 0; i < options.RelayLatencyWarmUp; i++)
+        {
+            await host!.RelayOnceAsync($"warm-relay-{i}", cancellationToken);
+            await host!.RawOnceAsync($"warm-raw-{i}", cancellationToken);
+            await host!.EchoOnceAsync($"warm-echo-{i}", cancellationToken);
+        }
+        await RelayThroughputAsync("warm-tput-relay", Math.Min(300, options.RelayThroughputMessages), cancellationToken);
+        await RawThroughputAsync("warm-tput-raw", Math.Min(300, options.RelayThroughputMessages), echo: false, cancellationToken);
+        await RawThroughputAsync("warm-tput-echo", Math.Min(300, options.RelayThroughputMessages), echo: true, cancellationToken);
+    }
+
+    public async Task<Measurements> RunAsync(int run, CancellationToken cancellationToken)
+    {
+        var relay = new Samples();
+        var pickup = new Samples();
+        var publish = new Samples();
+        var deliver = new Samples();
+        var commit = new Samples();
+        var raw = new Samples();
+        var rawPublish = new Samples();
+        var echo = new Samples();
+
+        for (var i = 0; i < options.RelayLatencyWarmUp + options.RelayLatencySamples; i++)
+        {
+            var counted = i >= options.RelayLatencyWarmUp;
+            var r = await host!.RelayOnceAsync($"r{run}-relay-{i}", cancellationToken);
+            var w = await host!.RawOnceAsync($"r{run}-raw-{i}", cancellationToken);
+            var e = await host!.EchoOnceAsync($"r{run}-echo-{i}", cancellationToken);
+            if (!counted) continue;
+            relay.Add(r.CommitToConsumed);
+            pickup.Add(r.CommitToPrePublish);
+            publish.Add(r.PublishCall);
+            deliver.Add(r.PrePublishToConsumed);
+            commit.Add(r.Commit);
+            raw.Add(w.PublishToConsumed);
+            rawPublish.Add(w.PublishCall);
+            echo.Add(e);
+        }
+
+        var n = options.RelayThroughputMessages;
+        var (relayRate, relayPublishedRate) = await RelayThroughputAsync($"r{run}-tput-relay-", n, cancellationToken);
+        var (rawRate, rawPublishedRate) = await RawThroughputAsync($"r{run}-tput-raw-", n, echo: false, cancellationToken);
+        var (echoRate, _) = await RawThroughputAsync($"r{run}-tput-echo-", n, echo: true, cancellationToken);
+
+        return new Measurements
+        {
+            ["relay.lat.p50"] = relay.P50, ["relay.lat.p99"] = relay.P99,
+            ["relay.pickup.p50"] = pickup.P50, ["relay.pickup.p99"] = pickup.P99,
+            ["relay.publish.p50"] = publish.P50,
+            ["relay.deliver.p50"] = deliver.P50, ["relay.deliver.p99"] = deliver.P99,
+            ["relay.commit.p50"] = commit.P50,
+            ["relay.pickup.fastpoll"] = pickup.ShareAtLeast(200) - pickup.ShareAtLeast(900),
+            ["relay.pickup.slowpoll"] = pickup.ShareAtLeast(900),
+            ["relay.publish.p99"] = publish.P99,
+            ["raw.lat.p50"] = raw.P50, ["raw.lat.p99"] = raw.P99,
+            ["raw.publish.p50"] = rawPublish.P50, ["raw.publish.p99"] = rawPublish.P99,
+            ["echo.lat.p50"] = echo.P50, ["echo.lat.p99"] = echo.P99,
+            ["relay.tput"] = relayRate, ["relay.tput.published"] = relayPublishedRate,
+            ["raw.tput"] = rawRate, ["raw.tput.published"] = rawPublishedRate,
+            ["echo.tput"] = echoRate,
+        };
+    }
+
+    /// <returns>Messages per second until all were consumed, and until all were published by the relay.</returns>
+    private async Task<(double Consumed, double Published)> RelayThroughputAsync(string prefix, int count,
+        CancellationToken cancellationToken)
+    {
+        var batch = host!.Arrivals.StartBatch(prefix, count);
+        try
+        {
+            var start = Clock.Now;
+            for (var first = 0; first < count; first += options.RelayCommitBatch)
+            {
+                await using var session = host.Store.LightweightSession();
+                for (var i = first; i < Math.Min(count, first + options.RelayCommitBatch); i++)
+                    session.Events.Append($"note:{prefix}{i}", new BenchNoteWritten($"{prefix}{i}"));
+                await session.SaveChangesAsync(cancellationToken);
+            }
+            var consumed = await WaitBatch(batch.AllConsumed, batch, cancellationToken);
+            var published = await batch.AllPublished.Task.WaitAsync(options.WaitLimit, cancellationToken);
+            return (count / (Clock.Ms(start, consumed) / 1000), count / (Clock.Ms(start, published) / 1000));
+        }
+        finally
+        {
+            host.Arrivals.EndBatch();
+        }
+    }
+
+    private async Task<(double Consumed, double Published)> RawThroughputAsync(string prefix, int count, bool echo,
+        CancellationToken cancellationToken)
+    {
+        var batch = host!.Arrivals.StartBatch(prefix, count);
+        try
+        {
+            using var window = new SemaphoreSlim(options.RawInFlight);
+            var start = Clock.Now;
+            var publishes = new List<Task>(count);
+            for (var i = 0; i < count; i++)
+            {
+                await window.WaitAsync(cancellationToken);
+                var id = $"{prefix}{i}";
+                publishes.Add(PublishAndRelease(echo ? new BenchEcho(id) : new BenchPing(id)));
+            }
+            await Task.WhenAll(publishes);
+            var published = Clock.Now;
+            var consumed = await WaitBatch(batch.AllConsumed, batch, cancellationToken);
+            return (count / (Clock.Ms(start, consumed) / 1000), count / (Clock.Ms(start, published) / 1000));
+
+            async Task PublishAndRelease(object message)
+            {
+                try
+                {
+                    await host.Bus.Publish(message, message.GetType(), cancellationToken);
+                }
+                finally
+                {
+                    window.Release();
+                }
+            }
+        }
+        finally
+        {
+            host.Arrivals.EndBatch();
+        }
+    }
+
+    private async Task<long> WaitBatch(TaskCompletionSource<long> done, Arrivals.Batch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await done.Task.WaitAsync(TimeSpan.FromSeconds(120), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Only {batch.Consumed} messages of batch {batch.Prefix} were consumed within 120 s.");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (host is not null) await host.DisposeAsync();
+        if (broker is not null) await broker.DisposeAsync();
+    }
+}

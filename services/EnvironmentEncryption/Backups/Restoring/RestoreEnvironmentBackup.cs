@@ -1,0 +1,57 @@
+using KeyPlatform.Contracts.Environments;
+using KeyPlatform.EnvironmentEncryption.Environments;
+using KeyPlatform.EnvironmentEncryption.Store;
+using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Persistence;
+using Marten;
+
+namespace KeyPlatform.EnvironmentEncryption.Backups.Restoring;
+
+/// <summary>E4, D5: a backup replaces the target's records, when the target is the environment it came from or another
+/// environment under the same tenant key, and neither is locked. Its records are decrypted with the backup's data key
+/// (unwrapped by the key it was taken under) and encrypted again under the target's data key.</summary>
+public sealed class RestoreEnvironmentBackupHandler(StreamCommands streams, IDocumentStore store, EnvironmentReader reader, RecordTransfer transfer)
+    : ICommandHandler<RestoreEnvironmentBackup>
+{
+    public async Task<CommandResult> HandleAsync(RestoreEnvironmentBackup command, CommandContext context, CancellationToken cancellationToken)
+    {
+        if (context.Actor.MustAdministerEnvironment(command.TenantId, command.TargetEnvironmentId) is { } denied) return CommandResult.Refused(denied);
+        EnvironmentBackup? backup;
+        await using (var query = store.QuerySession())
+            backup = await query.LoadAsync<EnvironmentBackup>(command.BackupId, cancellationToken);
+        var target = await reader.EnvironmentAsync(command.TargetEnvironmentId, cancellationToken);
+        var source = backup is null ? null : await reader.EnvironmentAsync(backup.SourceEnvironmentId, cancellationToken);
+        if (EnvironmentDecider.CanRestore(target, source, backup, command) is { } refusal) return CommandResult.Refused(refusal);
+        if (context.Actor.MustAdministerEnvironment(command.TenantId, backup!.SourceEnvironmentId) is { } notSource) return CommandResult.Refused(notSource);
+
+        var facts = await reader.FactsAsync(command.TenantId, cancellationToken);
+        var (failed, records) = await transfer.ReencryptAsync(backup.DataKey, backup.Region, backup.SourceEnvironmentId, backup.Records,
+            target!, facts, streams.Time.GetUtcNow(), cancellationToken);
+        if (failed is not null) return CommandResult.Refused(failed);
+
+        return await streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(command.TargetEnvironmentId), context,
+            (current, now) => current?.DataKey?.DataKeyId != target!.DataKey!.DataKeyId
+                ? Decision.Refuse(Refusal.Invalid("The target's data key changed meanwhile; try again."))
+                : EnvironmentDecider.Decide(current, current.EnvironmentId == backup.SourceEnvironmentId ? current : source, backup, command,
+                    records!.Count, now),
+            cancellationToken,
+            (session, decision, _) =>
+            {
+                if (decision.Events.Count == 0) return;
+                session.DeleteWhere<EnvironmentRecord>(r => r.EnvironmentId == command.TargetEnvironmentId);
+                foreach (var record in records!) session.Store(record);
+            });
+    }
+}
+
+public static class RestoreEndpoints
+{
+    public sealed record RestoreRequest(string? BackupId);
+
+    public static void MapRestore(this IEndpointRouteBuilder routes) =>
+        routes.MapPost("/v1/tenants/{tenantId}/environments/{environmentId}/restore",
+                (HttpContext http, string tenantId, string environmentId, RestoreRequest body) =>
+                    CommandEndpoints.Dispatch(http, new RestoreEnvironmentBackup(tenantId, body.BackupId ?? "", environmentId), _ => Results.NoContent()))
+            .WithName("RestoreBackup")
+            .WithSummary("E4, D5: restore a backup over this environment (its own, or one of another environment under the same tenant key)");
+}

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using KeyPlatform.Contracts.Environments;
+using KeyPlatform.EnvironmentEncryption.Environments;
+using KeyPlatform.EnvironmentEncryption.Tenants;
+using KeyPlatform.Vault;
+
+namespace KeyPlatform.EnvironmentEncryption.DataKeys;
+
+/// <summary>A key that wraps data keys: the region's platform key, or a tenant key as KeyService announced it.</summary>
+public sealed record WrappingKey(EnvironmentProtection Protection, string? TenantKeyId, string VaultKeyId, string Thumbprint)
+{
+    public static WrappingKey ForTenant(ActiveTenantKey key) => new(EnvironmentProtection.TenantKey, key.KeyId, key.VaultKeyId, key.Thumbprint);
+}
+
+/// <summary>The data keys' side of the vault port (D1): generate an AES-256 data key under the platform key, unwrap
+/// one, rewrap one. A tenant-key-wrapped data key is unwrapped with the vault key that now holds its thumbprint
+/// (<see cref="VaultKeyIdFor"/>), so a key deleted by a lock and re-imported to unlock still opens it.</summary>
+public sealed class DataKeyVault(IKeyVault vault)
+{
+    public const int DataKeyBytes = 32;
+
+    private readonly ConcurrentDictionary<string, WrappingKey> platformKeys = new(StringComparer.Ordinal);
+
+    /// <summary>E1: the region's platform key (created on first use by the vault; it never changes).</summary>
+    public async Task<WrappingKey> PlatformKeyAsync(string region, CancellationToken cancellationToken)
+    {
+        if (platformKeys.TryGetValue(region, out var known)) return known;
+        var info = await vault.GetOrCreatePlatformKeyAsync(region, cancellationToken);
+        return platformKeys.GetOrAdd(region, new WrappingKey(EnvironmentProtection.PlatformKey, null, info.KeyId, info.Thumbprint));
+    }
+
+    /// <summary>D1: a new AES-256 data key, wrapped by the platform key of the region; the plaintext is zeroed.</summary>
+    public async Task<WrappedDataKey> GenerateAsync(string region, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var platform = await PlatformKeyAsync(region, cancellationToken);
+        var plaintext = GC.AllocateArray<byte>(DataKeyBytes, pinned: true);
+        try
+        {
+            RandomNumberGenerator.Fill(plaintext);
+            return await WrapAsync(plaintext, Guid.CreateVersion7().ToString("N"), platform, now, cancellationToken);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+    }
+
+    /// <summary>The plaintext data key. Dispose it as soon as possible: its bytes are zeroed.</summary>
+    public Task<UnwrappedKey> UnwrapAsync(WrappedDataKey key, TenantFacts? facts, string region, CancellationToken cancellationToken) =>
+        vault.UnwrapAsync(VaultKeyIdFor(key, facts, region), key.Ciphertext, cancellationToken);
+
+    public async Task<WrappedDataKey> WrapAsync(byte[] plaintext, string dataKeyId, WrappingKey target, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var wrapped = await vault.WrapAsync(target.VaultKeyId, plaintext, cancellationToken);
+        return new WrappedDataKey(dataKeyId, target.Protection, target.TenantKeyId, target.Thumbprint, wrapped.KeyId, wrapped.Version,
+            wrapped.Ciphertext, now);
+    }
+
+    /// <summary>K8, E2, E3, U2: the same data key, wrapped by <paramref name="target"/>. The data is not touched (D3).</summary>
+    public async Task<WrappedDataKey> RewrapAsync(WrappedDataKey key, WrappingKey target, TenantFacts? facts, string region,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        using var plaintext = await UnwrapAsync(key, facts, region, cancellationToken);
+        return await WrapAsync(plaintext.PlaintextKey, key.DataKeyId, target, now, cancellationToken);
+    }
+
+    /// <summary>Which vault key opens a wrapped data key now: the platform key as recorded; a tenant key by its
+    /// thumbprint, through the latest activation KeyService announced for it (a re-import gets a new vault id).</summary>
+    public static string VaultKeyIdFor(WrappedDataKey key, TenantFacts? facts, string region) =>
+        key.Protection == EnvironmentProtection.TenantKey
+            ? facts?.VaultKeyIdFor(region, key.Thumbprint) ?? key.VaultKeyId
+            : key.VaultKeyId;
+}

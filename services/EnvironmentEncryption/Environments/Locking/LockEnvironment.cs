@@ -1,0 +1,54 @@
+using KeyPlatform.Contracts.Environments;
+using KeyPlatform.EnvironmentEncryption.Backups;
+using KeyPlatform.EnvironmentEncryption.DataKeys;
+using KeyPlatform.EnvironmentEncryption.Store;
+using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Persistence;
+
+namespace KeyPlatform.EnvironmentEncryption.Environments.Locking;
+
+/// <summary>
+/// E6, L3: sent by the tenant-lock saga (over the bus only, with the principal who asked for the lock or the saga's
+/// own identity; there is no HTTP way to lock one environment, the saga checks L1 and L2 first). Two
+/// steps, each its own transaction: <c>LockStarted</c> (from here on nothing is released, by any instance, since every
+/// release reads the state), then the cached plaintext key is dropped, then <c>LockCompleted</c>, which the relay
+/// publishes as <see cref="EnvironmentLocked"/>. A redelivery after a crash between the steps finishes the second one.
+/// </summary>
+public sealed class LockEnvironmentHandler(StreamCommands streams, DataKeyCache cache) : ICommandHandler<LockEnvironment>
+{
+    public async Task<CommandResult> HandleAsync(LockEnvironment command, CommandContext context, CancellationToken cancellationToken)
+    {
+        if (context.Actor.MustActForTenant(command.TenantId) is { } denied) return CommandResult.Refused(denied);
+        if (Identifiers.CheckText(command.LockCycleId, "The lock cycle id") is { } invalid) return CommandResult.Refused(invalid);
+        var key = TenantEnvironment.StreamKey(command.EnvironmentId);
+
+        var started = await streams.DecideAsync<TenantEnvironment>(key, context,
+            (state, now) => EnvironmentDecider.Decide(state, command, now), cancellationToken, handler: "lock-environment:start");
+        if (started.IsRefused) return started;
+
+        cache.Evict(command.EnvironmentId);
+
+        return await streams.DecideAsync<TenantEnvironment>(key, context,
+            (state, now) => EnvironmentDecider.DecideLockCompletion(state, now), cancellationToken, handler: "lock-environment:complete");
+    }
+}
+
+/// <summary>L7, sent by the tenant-lock saga: an environment still locked 28 days after the lock is deleted with its
+/// records and backups; the relay publishes <see cref="EnvironmentDeleted"/>.</summary>
+public sealed class DeleteLockedEnvironmentHandler(StreamCommands streams, DataKeyCache cache) : ICommandHandler<DeleteLockedEnvironment>
+{
+    public async Task<CommandResult> HandleAsync(DeleteLockedEnvironment command, CommandContext context, CancellationToken cancellationToken)
+    {
+        if (context.Actor.MustActForTenant(command.TenantId) is { } denied) return CommandResult.Refused(denied);
+        var result = await streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(command.EnvironmentId), context,
+            (state, now) => EnvironmentDecider.Decide(state, command, now), cancellationToken,
+            (session, decision, _) =>
+            {
+                if (decision.Events.Count == 0) return;
+                session.DeleteWhere<EnvironmentRecord>(r => r.EnvironmentId == command.EnvironmentId);
+                session.DeleteWhere<EnvironmentBackup>(b => b.SourceEnvironmentId == command.EnvironmentId);
+            });
+        cache.Evict(command.EnvironmentId);
+        return result;
+    }
+}
