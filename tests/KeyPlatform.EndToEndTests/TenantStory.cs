@@ -11,7 +11,7 @@ namespace KeyPlatform.EndToEndTests;
 /// <summary>A tenant driven the way its admins and the platform's services would: HTTP calls only.</summary>
 public sealed class TenantStory(RunningSystem system, string region = "europe")
 {
-    public const string StorageServiceRole = "PlatformStorageService";
+    public const string StorageServiceRole = PlatformRoles.PlatformStorageService;
     public const string Password = "the tenant key's password";
 
     public string Tenant { get; } = $"tenant-{TestInfrastructure.UniqueSuffix()}";

@@ -9,10 +9,13 @@ public static class PlatformRoles
     public const string SystemAdministrator = "SystemAdministrator";
     public const string PlatformOperator = "PlatformOperator";
 
+    /// <summary>Platform storage services (D2): the only callers that receive plaintext data keys and records.</summary>
+    public const string PlatformStorageService = "PlatformStorageService";
+
     public static readonly IReadOnlySet<string> TenantAdmins = new HashSet<string> { PowerPlatformAdmin, Dynamics365Admin };
     public static readonly IReadOnlySet<string> EnvironmentAdmins = new HashSet<string> { EnvironmentAdmin, SystemAdministrator };
     public static readonly IReadOnlySet<string> All = new HashSet<string>
-        { PowerPlatformAdmin, Dynamics365Admin, EnvironmentAdmin, SystemAdministrator, PlatformOperator };
+        { PowerPlatformAdmin, Dynamics365Admin, EnvironmentAdmin, SystemAdministrator, PlatformOperator, PlatformStorageService };
 }
 
 /// <summary>Claim names in our tokens, and the header names that carry the same principal over the bus.</summary>

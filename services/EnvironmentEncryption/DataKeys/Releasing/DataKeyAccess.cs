@@ -15,7 +15,7 @@ namespace KeyPlatform.EnvironmentEncryption.DataKeys.Releasing;
 /// the environment stores. Platform operators never read key material (SPEC, actors), so they do not have it.</summary>
 public static class StorageRoles
 {
-    public const string PlatformStorageService = "PlatformStorageService";
+    public const string PlatformStorageService = PlatformRoles.PlatformStorageService;
 
     public static Refusal? MustBeStorageService(this Actor actor, string tenantId)
     {
