@@ -8,25 +8,6 @@ using KeyServiceApp = KeyPlatform.KeyService.Program;
 
 namespace KeyService.IntegrationTests;
 
-/// <summary>Collects every log line the host writes, so a test can prove secrets never reach them.</summary>
-public sealed class CapturedLogs : ILoggerProvider
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose() { }
-
-    private sealed class Logger(CapturedLogs logs, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            logs.Lines.Enqueue($"{category} {formatter(state, exception)} {exception}");
-    }
-}
-
 /// <summary>KeyService on the real PostgreSQL and RabbitMQ, with a fake clock and captured logs.</summary>
 public sealed class KeyServiceFixture : IAsyncLifetime
 {

@@ -23,25 +23,6 @@ using KeyServiceApp = KeyPlatform.KeyService.Program;
 
 namespace EnvironmentEncryption.IntegrationTests.Support;
 
-/// <summary>Collects every log line a host writes, so a test can prove key material never reaches them.</summary>
-public sealed class CapturedLogs : ILoggerProvider
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose() { }
-
-    private sealed class Logger(CapturedLogs logs, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            logs.Lines.Enqueue($"{category} {formatter(state, exception)} {exception}");
-    }
-}
-
 /// <summary>KeyService and EnvironmentEncryption in-process on the real PostgreSQL and RabbitMQ (one virtual host,
 /// one vault schema, one fake clock), as the platform runs them, with helpers that drive them like their callers.</summary>
 public class PlatformFixture : IAsyncLifetime
