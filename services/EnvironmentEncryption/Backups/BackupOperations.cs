@@ -6,6 +6,7 @@ using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.EnvironmentEncryption.Store;
 using KeyPlatform.EnvironmentEncryption.Tenants;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.Vault;
 
 namespace KeyPlatform.EnvironmentEncryption.Backups;
@@ -15,6 +16,22 @@ namespace KeyPlatform.EnvironmentEncryption.Backups;
 /// the target. Keys come from the vault for the operation and are zeroed after it.</summary>
 public sealed class RecordTransfer(DataKeyVault dataKeys)
 {
+    /// <summary>Replaces the target's records with <paramref name="records"/> in the transaction that records the decision,
+    /// provided the target still has the data key they were encrypted under.</summary>
+    public static Task<CommandResult> ReplaceRecordsAsync(StreamCommands streams, CommandContext context, TenantEnvironment target,
+        IReadOnlyList<EnvironmentRecord> records, Func<TenantEnvironment, DateTimeOffset, Decision> decide, CancellationToken cancellationToken) =>
+        streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(target.EnvironmentId), context,
+            (current, now) => current?.DataKey?.DataKeyId != target.DataKey!.DataKeyId
+                ? Decision.Refuse(Refusal.Invalid("The target's data key changed meanwhile; try again."))
+                : decide(current, now),
+            cancellationToken,
+            (session, decision, _) =>
+            {
+                if (decision.Events.Count == 0) return;
+                session.DeleteWhere<EnvironmentRecord>(r => r.EnvironmentId == target.EnvironmentId);
+                foreach (var record in records) session.Store(record);
+            });
+
     public async Task<(Refusal? Refusal, List<EnvironmentRecord>? Records)> ReencryptAsync(WrappedDataKey sourceKey, string sourceRegion,
         string sourceEnvironmentId, IReadOnlyList<BackedUpRecord> records, TenantEnvironment target, TenantFacts? facts, DateTimeOffset now,
         CancellationToken cancellationToken)

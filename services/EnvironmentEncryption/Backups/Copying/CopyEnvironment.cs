@@ -31,17 +31,8 @@ public sealed class CopyEnvironmentHandler(StreamCommands streams, IDocumentStor
             sourceRecords.Select(BackedUpRecord.From).ToList(), target!, facts, streams.Time.GetUtcNow(), cancellationToken);
         if (failed is not null) return CommandResult.Refused(failed);
 
-        return await streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(command.TargetEnvironmentId), context,
-            (current, now) => current?.DataKey?.DataKeyId != target!.DataKey!.DataKeyId
-                ? Decision.Refuse(Refusal.Invalid("The target's data key changed meanwhile; try again."))
-                : EnvironmentDecider.Decide(source, current, command, records!.Count, now),
-            cancellationToken,
-            (session, decision, _) =>
-            {
-                if (decision.Events.Count == 0) return;
-                session.DeleteWhere<EnvironmentRecord>(r => r.EnvironmentId == command.TargetEnvironmentId);
-                foreach (var record in records!) session.Store(record);
-            });
+        return await RecordTransfer.ReplaceRecordsAsync(streams, context, target!, records!,
+            (current, now) => EnvironmentDecider.Decide(source, current, command, records!.Count, now), cancellationToken);
     }
 }
 

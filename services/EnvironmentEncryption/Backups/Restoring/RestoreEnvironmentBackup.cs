@@ -29,18 +29,9 @@ public sealed class RestoreEnvironmentBackupHandler(StreamCommands streams, IDoc
             target!, facts, streams.Time.GetUtcNow(), cancellationToken);
         if (failed is not null) return CommandResult.Refused(failed);
 
-        return await streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(command.TargetEnvironmentId), context,
-            (current, now) => current?.DataKey?.DataKeyId != target!.DataKey!.DataKeyId
-                ? Decision.Refuse(Refusal.Invalid("The target's data key changed meanwhile; try again."))
-                : EnvironmentDecider.Decide(current, current.EnvironmentId == backup.SourceEnvironmentId ? current : source, backup, command,
-                    records!.Count, now),
-            cancellationToken,
-            (session, decision, _) =>
-            {
-                if (decision.Events.Count == 0) return;
-                session.DeleteWhere<EnvironmentRecord>(r => r.EnvironmentId == command.TargetEnvironmentId);
-                foreach (var record in records!) session.Store(record);
-            });
+        return await RecordTransfer.ReplaceRecordsAsync(streams, context, target!, records!,
+            (current, now) => EnvironmentDecider.Decide(current, current.EnvironmentId == backup.SourceEnvironmentId ? current : source, backup,
+                command, records!.Count, now), cancellationToken);
     }
 }
 
