@@ -96,7 +96,7 @@ public sealed class DeadlineDispatcher(
     private async Task<bool> FireAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
-        await using var session = store.LightweightSession();
+        await using var session = await store.OpenWriteSessionAsync(cancellationToken);
         var deadline = await session.LoadAsync<Deadline>(id, cancellationToken);
         if (deadline is null || !deadline.IsPending || deadline.DueAt > now) return false;
         if (!registry.TryGet(deadline.PayloadType, out var type, out var invoke))

@@ -16,7 +16,7 @@ public abstract class IdempotentConsumer<TMessage>(IDocumentStore store, TimePro
     {
         var messageId = context.MessageId ?? throw new InvalidOperationException("A message needs a message id.");
         var handler = GetType().Name;
-        await using var session = store.LightweightSession();
+        await using var session = await store.OpenWriteSessionAsync(context.CancellationToken);
         session.CorrelationId = context.CorrelationId?.ToString();
         session.CausationId = messageId.ToString();
         session.LastModifiedBy = context.Headers.GetActor()?.Subject ?? "bus";

@@ -3,6 +3,7 @@ using JasperFx.Events.Aggregation;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Descriptors;
 using JasperFx.Events.Subscriptions;
+using KeyPlatform.ServiceDefaults.Persistence;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -14,9 +15,9 @@ namespace KeyPlatform.ServiceDefaults.Operations;
 /// resumed, not raced), else a daemon built for the purpose. Inline projections (the snapshots kept with every
 /// append) are rebuilt the same way. Subscriptions are never rebuilt: the integration event relay would publish every
 /// event again. One rebuild at a time per process.
-/// <para>Rebuild an inline projection while the service is quiet (no commands): Marten deletes its documents and
-/// replays the events, and until it is done <c>FetchForWriting</c> finds no snapshot for a stream that has events
-/// (checked: a null aggregate at the stream's version), so a command in that window decides on an empty state.</para></summary>
+/// <para>Marten deletes an inline projection's documents and replays the events, and until it is done
+/// <c>FetchForWriting</c> finds no snapshot for a stream that has events (checked: a null aggregate at the stream's
+/// version). So a rebuild closes the service's <see cref="RebuildGate"/>: its commands wait until it is done.</para></summary>
 internal sealed class ProjectionRebuilds(IDocumentStore store, IServiceProvider services, ILogger<ProjectionRebuilds> logger)
 {
     private readonly SemaphoreSlim oneAtATime = new(1, 1);
@@ -42,6 +43,7 @@ internal sealed class ProjectionRebuilds(IDocumentStore store, IServiceProvider 
         try
         {
             var total = Stopwatch.StartNew();
+            await using var closed = await store.CloseForRebuildAsync(cancellationToken);
             var (daemon, owned) = await DaemonAsync();
             using var ownedDaemon = owned ? daemon : null;
             var results = new List<ProjectionRebuildView>();

@@ -26,7 +26,7 @@ public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILog
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var session = store.LightweightSession();
+            await using var session = await store.OpenWriteSessionAsync(cancellationToken);
             session.WithContext(context);
             if (await session.AlreadyHandledAsync(handler, context.CommandId, cancellationToken))
                 return CommandResult.Accepted();

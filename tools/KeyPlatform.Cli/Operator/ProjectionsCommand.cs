@@ -53,7 +53,7 @@ public static class ProjectionsCommand
 
             var console = environment.CreateConsole();
             await environment.Error.WriteLineAsync(
-                "note: inline projections are rebuilt in place; rebuild while the service takes no commands.");
+                "note: inline projections are rebuilt in place; the service's commands wait until the rebuild is done.");
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var results = new List<ProjectionRebuildView>();
             async Task RebuildAsync(string projection) => results.AddRange((await client.PostAsync<ProjectionsRebuildView>(

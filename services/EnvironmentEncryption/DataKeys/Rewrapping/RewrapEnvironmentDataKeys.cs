@@ -38,7 +38,7 @@ public sealed class RewrapEnvironmentDataKeysConsumer(IDocumentStore store, Data
         var message = context.Message;
         for (var attempt = 1; ; attempt++)
         {
-            await using var session = DataKeyRewrapper.Session(store, context, message.RewrapId);
+            await using var session = await DataKeyRewrapper.SessionAsync(store, context, message.RewrapId);
             if (await session.AlreadyHandledAsync(nameof(RewrapEnvironmentDataKeysConsumer), messageId, context.CancellationToken)) return;
 
             var result = await rewrapper.RewrapAsync(session, message.TenantId, message.Region, message.RewrapId, message.TargetKeyId,
@@ -66,7 +66,7 @@ public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, 
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var session = DataKeyRewrapper.Session(store, context, null);
+            await using var session = await DataKeyRewrapper.SessionAsync(store, context, null);
             var keys = context.Message.Select(m => HandledMessage.KeyFor(Handler, m.MessageId!.Value)).ToArray();
             var handled = (await session.LoadManyAsync<HandledMessage>(context.CancellationToken, keys)).Select(h => h.Id).ToHashSet();
             var pending = context.Message.Where(m => !handled.Contains(HandledMessage.KeyFor(Handler, m.MessageId!.Value))).ToList();
@@ -95,9 +95,9 @@ public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, 
 /// </summary>
 public sealed class DataKeyRewrapper(DataKeyVault vault, EnvironmentRules rules, TimeProvider time, ILogger<DataKeyRewrapper> logger)
 {
-    public static IDocumentSession Session(IDocumentStore store, ConsumeContext context, string? rewrapId)
+    public static async Task<IDocumentSession> SessionAsync(IDocumentStore store, ConsumeContext context, string? rewrapId)
     {
-        var session = store.LightweightSession();
+        var session = await store.OpenWriteSessionAsync(context.CancellationToken);
         session.CorrelationId = context.CorrelationId?.ToString() ?? rewrapId ?? context.MessageId?.ToString();
         session.CausationId = context.MessageId?.ToString();
         session.LastModifiedBy = "service:environment-encryption";
