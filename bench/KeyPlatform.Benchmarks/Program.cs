@@ -5,8 +5,11 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using KeyPlatform.Benchmarks.Activation;
+using KeyPlatform.Benchmarks.Dashboard;
 using KeyPlatform.Benchmarks.Harness;
+using KeyPlatform.Benchmarks.Lock;
 using KeyPlatform.Benchmarks.Micro;
+using KeyPlatform.Benchmarks.Rebuild;
 using KeyPlatform.Benchmarks.Relay;
 using KeyPlatform.Benchmarks.Vault;
 using KeyPlatform.Testing;
@@ -17,7 +20,7 @@ namespace KeyPlatform.Benchmarks;
 public static class Program
 {
     private static readonly string[] AllSuites = ["relay", "vault", "activation", "micro"];
-    private static readonly string[] Experiments = ["relay-polling"];
+    private static readonly string[] Experiments = ["relay-polling", "lock", "rebuild", "dashboard"];
 
     private const string Usage = """
         Key Platform benchmarks: speed as ratios against baselines measured in the same run.
@@ -34,6 +37,13 @@ public static class Program
         experiments (not part of all):
           relay-polling  the relay as configured beside one with the daemon's fallback polling shortened,
                          with the database quiet, then with a neighbour store appending
+          lock           TenantLock over HTTP, the three services as processes (build -c Release first): lock a
+                         tenant with N environments under its key, then unlock it, beside N Marten appends and
+                         N RSA decrypts (--environments N, default 10000)
+          rebuild        KeyService's key inventory rebuilt by the operator endpoint (Marten's daemon) over N seeded
+                         events, beside a raw read of the same events from PostgreSQL (--events N, default 1000000)
+          dashboard      TenantLock's dashboard GET under 100 concurrent readers, the three services as processes
+                         (build -c Release first), beside /health/live and each upstream read alone
 
         options:
           --runs N         measure each suite N times (after one warm-up) and report medians (default 1)
@@ -41,6 +51,8 @@ public static class Program
           --out FILE       also write the results table (Markdown) to FILE
           --max-minutes M  stop the whole run after M minutes (default 15)
           --verbose        show BenchmarkDotNet's own log
+          --environments N environments under the tenant key for the lock suite (default 10000)
+          --events N       events seeded for the rebuild suite (default 1000000)
 
         Needs PostgreSQL and RabbitMQ as started by scripts/infra.sh up (same variables as the tests).
         """;
@@ -53,6 +65,8 @@ public static class Program
         var verbose = false;
         string? outFile = null;
         var maxMinutes = 15.0;
+        var lockEnvironments = 10_000;
+        var rebuildEvents = 1_000_000;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -62,6 +76,8 @@ public static class Program
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out var n) && n is >= 1 and <= 10: runs = n; i++; break;
                 case "--quick": quick = true; break;
                 case "--verbose": verbose = true; break;
+                case "--environments" when i + 1 < args.Length && int.TryParse(args[i + 1], out var e) && e is >= 1 and <= 100_000: lockEnvironments = e; i++; break;
+                case "--events" when i + 1 < args.Length && int.TryParse(args[i + 1], out var ev) && ev is >= 1_000 and <= 20_000_000: rebuildEvents = ev; i++; break;
                 case "--out" when i + 1 < args.Length: outFile = args[++i]; break;
                 case "--max-minutes" when i + 1 < args.Length
                     && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var m) && m > 0:
@@ -110,6 +126,9 @@ public static class Program
                 "vault" => new VaultSuite(options),
                 "activation" => new ActivationSuite(options),
                 "micro" => new MicroSuite(options, verbose),
+                "lock" => new LockSuite(lockEnvironments),
+                "rebuild" => new RebuildSuite(rebuildEvents),
+                "dashboard" => new DashboardSuite(options),
                 _ => throw new InvalidOperationException(name),
             };
             var result = new SuiteResult(suite.Name, suite.Title, suite.Rows);

@@ -90,6 +90,29 @@ public sealed class TenantLockDeciderTests
 
     [Fact]
     [Trait("Rule", "L3")]
+    public void An_environment_learned_late_is_noted_before_the_keys_are_held_and_locked_with_the_others_L3()
+    {
+        var cycle = Given.Events<TenantLockCycle>(Requested)!;
+
+        var noted = TenantLockDecider.Decide(cycle, new ObserveEnvironmentUnderTenantKey("env-late"), T0).Events.ShouldHaveSingleItem();
+        var decision = TenantLockDecider.Decide(cycle.Apply((EnvironmentNoted)noted), new ObserveKeyRingLockStarted(), ["env-a"], T0);
+
+        decision.Events[1].ShouldBeOfType<EnvironmentLocksRequested>().EnvironmentIds.ShouldBe(["env-a", "env-late"], ignoreOrder: true);
+    }
+
+    [Fact]
+    [Trait("Rule", "L3")]
+    public void An_environment_learned_after_the_keys_are_held_is_asked_to_lock_at_once_also_after_completion_L3()
+    {
+        TenantLockDecider.Decide(Locking(), new ObserveEnvironmentUnderTenantKey("env-late"), T0).Events.ShouldHaveSingleItem()
+            .ShouldBeOfType<EnvironmentLocksRequested>().EnvironmentIds.ShouldBe(["env-late"]);
+        TenantLockDecider.Decide(Locked(), new ObserveEnvironmentUnderTenantKey("env-late"), T0).Events.ShouldHaveSingleItem()
+            .ShouldBeOfType<EnvironmentLocksRequested>();
+        TenantLockDecider.Decide(Locking(), new ObserveEnvironmentUnderTenantKey("env-a"), T0).Events.ShouldBeEmpty();
+    }
+
+    [Fact]
+    [Trait("Rule", "L3")]
     public void When_KeyService_refuses_Then_the_cycle_ends_with_nothing_locked_L3()
     {
         var cycle = Given.Events<TenantLockCycle>(Requested)!;

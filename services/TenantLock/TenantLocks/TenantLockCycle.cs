@@ -73,6 +73,9 @@ public sealed record TenantLockCycle(
     public TenantLockCycle Apply(EnvironmentLocksRequested requested) =>
         this with { Environments = Environments.Union(requested.EnvironmentIds).ToList() };
 
+    public TenantLockCycle Apply(EnvironmentNoted noted) =>
+        this with { Environments = Environments.Union([noted.EnvironmentId]).ToList() };
+
     public TenantLockCycle Apply(LockRefused refused) =>
         this with { Phase = LockPhase.Refused, RefusalRule = refused.Rule, RefusalReason = refused.Reason };
 

@@ -25,6 +25,7 @@ public sealed record ActiveKeyFacts(string ActiveThumbprint, DateTimeOffset Last
 public sealed record RequestLock(string TenantId, string Region, string LockCycleId, string ProvedThumbprint, string ConfirmationText,
     bool AcknowledgeRisk, string RequestedBy);
 public sealed record ObserveKeyRingLockStarted;
+public sealed record ObserveEnvironmentUnderTenantKey(string EnvironmentId);
 public sealed record ObserveKeyRingLockRefused(string Rule, string Reason, DateTimeOffset? AllowedAt);
 public sealed record ObserveEnvironmentLocked(string EnvironmentId);
 public sealed record ObserveKeysDeleted(string LockedKeyId, int Count);
@@ -73,9 +74,25 @@ public static class TenantLockDecider
         if (cycle.Phase != LockPhase.Requested) return Decision.Nothing;
         var confirmed = new KeyRingLockConfirmed(now);
         var after = cycle.Apply(confirmed);
-        if (environmentsUnderTenantKey.Count == 0) return CompleteIfDone(after, now, confirmed);
-        var requested = new EnvironmentLocksRequested(environmentsUnderTenantKey, now);
+        var toLock = environmentsUnderTenantKey.Union(cycle.Environments).ToList();
+        if (toLock.Count == 0) return CompleteIfDone(after, now, confirmed);
+        var requested = new EnvironmentLocksRequested(toLock, now);
         return Decision.Emit(confirmed, requested);
+    }
+
+    /// <summary>L3: the saga's list of environments under the tenant key is learned from events and can lag. An environment
+    /// that shows up while the lock waits for KeyService is noted for the lock; once the keys are held, it is asked to
+    /// lock at once (also after the lock completed: its data key cannot be unwrapped any more, but it must not stay
+    /// online either).</summary>
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentUnderTenantKey observed, DateTimeOffset now)
+    {
+        if (cycle.Environments.Contains(observed.EnvironmentId)) return Decision.Nothing;
+        return cycle.Phase switch
+        {
+            LockPhase.Requested => Decision.Emit(new EnvironmentNoted(observed.EnvironmentId, now)),
+            LockPhase.Locking or LockPhase.Locked => Decision.Emit(new EnvironmentLocksRequested([observed.EnvironmentId], now)),
+            _ => Decision.Nothing,
+        };
     }
 
     public static Decision Decide(TenantLockCycle cycle, ObserveKeyRingLockRefused refused, DateTimeOffset now) =>

@@ -13,6 +13,10 @@ public sealed record KeyRingLockConfirmed(DateTimeOffset ConfirmedAt);
 /// <summary>L3: lock these environments (sent as commands through the relay; sent again after a timeout).</summary>
 public sealed record EnvironmentLocksRequested(IReadOnlyList<string> EnvironmentIds, DateTimeOffset RequestedAt);
 
+/// <summary>L3: an environment came under the tenant key (as this service learned it) while the lock was waiting for
+/// KeyService: it is in the list to lock once the keys are held.</summary>
+public sealed record EnvironmentNoted(string EnvironmentId, DateTimeOffset NotedAt);
+
 /// <summary>KeyService refused the lock: nothing is locked and the cycle ends.</summary>
 public sealed record LockRefused(string Rule, string Reason, DateTimeOffset? AllowedAt, DateTimeOffset RefusedAt);
 

@@ -24,6 +24,13 @@ public sealed class EnvironmentObservers(IDocumentStore store, LockCycles cycles
             State = changed.State,
         });
         await session.SaveChangesAsync(context.CancellationToken);
+
+        // L3: the list of environments to lock is learned from these events and can lag behind a lock request.
+        if (changed.Protection == EnvironmentProtection.TenantKey && changed.State is not ("Deleted" or "Locked" or "Locking")
+            && await CurrentCycleIdAsync(changed.TenantId, changed.Region, context.CancellationToken) is { } cycleId)
+            await cycles.DecideAsync(cycleId, BusCommandContext.From(context),
+                (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentUnderTenantKey(changed.EnvironmentId), now),
+                context.CancellationToken);
     }
 
     public Task Consume(ConsumeContext<EnvironmentLocked> context) =>
