@@ -105,18 +105,24 @@ public sealed class KeyCommandsOverTheBusTests(KeyServiceFixture fixture) : ICla
 
         var refused = await Eventually.GetAsync(async () =>
         {
+            var (probe, _) = KeyFiles.DotNetPfx("a long enough password");
             var response = await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
-                KeyFiles.Upload("key", KeyFiles.Fixture("rsa2048.pfx"), "key.pfx", KeyFiles.FixturePassword));
+                KeyFiles.Upload($"probe-{Guid.NewGuid():N}", probe, "probe.pfx", "a long enough password"));
             var problem = await response.Content.ReadFromJsonAsync<Problem>(Json.Options);
             return problem?.Rule == Rules.K11 ? problem : null;
         }, "the locked environment to be known");
         refused.Detail!.ShouldContain("1 locked");
 
         await Bus.Publish(new EnvironmentUnlocked(tenant, Region, environment, fixture.Host.Clock.GetUtcNow()));
+        // A fresh key and name each try: an upload that got in before the lock was known must not make later tries
+        // fail for another reason (same name, same key material).
         await Eventually.TrueAsync(async () =>
-            (await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
-                KeyFiles.Upload("key", KeyFiles.Fixture("rsa2048.pfx"), "key.pfx", KeyFiles.FixturePassword))).StatusCode == HttpStatusCode.Created,
-            "the upload to be allowed after the unlock");
+        {
+            var (pfx, _) = KeyFiles.DotNetPfx("a long enough password");
+            var response = await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+                KeyFiles.Upload($"key-{Guid.NewGuid():N}", pfx, "key.pfx", "a long enough password"));
+            return response.StatusCode == HttpStatusCode.Created;
+        }, "the upload to be allowed after the unlock");
     }
 
     [Fact]
@@ -132,8 +138,9 @@ public sealed class KeyCommandsOverTheBusTests(KeyServiceFixture fixture) : ICla
         await Bus.Publish(new EnvironmentLocked(tenant, Region, "env-1", fixture.Host.Clock.GetUtcNow(), "cycle-1"));
         await Eventually.TrueAsync(async () =>
         {
+            var (probe, _) = KeyFiles.DotNetPfx("a long enough password");
             var upload = await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
-                KeyFiles.Upload("probe", KeyFiles.Fixture("rsa2048.pfx"), "probe.pfx", KeyFiles.FixturePassword));
+                KeyFiles.Upload($"probe-{Guid.NewGuid():N}", probe, "probe.pfx", "a long enough password"));
             return (await upload.Content.ReadFromJsonAsync<Problem>(Json.Options))?.Rule == Rules.K11;
         }, "the locked environment to be known");
         fixture.Host.Clock.Advance(TimeSpan.FromDays(2));
