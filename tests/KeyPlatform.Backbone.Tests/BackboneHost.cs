@@ -79,15 +79,8 @@ public sealed class BackboneHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseTestServer();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(TestInfrastructure.HostSettings(virtualHost))
         {
-            ["ConnectionStrings:Postgres"] = TestInfrastructure.PostgresConnectionString,
-            ["Marten:DaemonMode"] = "Solo",
-            ["RabbitMq:Host"] = TestInfrastructure.RabbitHost,
-            ["RabbitMq:Port"] = TestInfrastructure.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["RabbitMq:Username"] = TestInfrastructure.RabbitUser,
-            ["RabbitMq:Password"] = TestInfrastructure.RabbitPassword,
-            ["RabbitMq:VirtualHost"] = virtualHost,
             ["RabbitMq:RetryIntervals:0"] = "00:00:00.020",
             ["RabbitMq:RetryIntervals:1"] = "00:00:00.050",
             ["Messaging:RelayEnabled"] = relay.ToString(),

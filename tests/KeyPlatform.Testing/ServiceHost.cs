@@ -21,25 +21,15 @@ public class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProg
         var schema = broker.Schema(service);
         Schema = schema;
         VirtualHost = broker.VirtualHost;
-        var virtualHost = broker.VirtualHost;
         Clock = clock ?? new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 9, 0, 0, TimeSpan.Zero));
         this.configureServices = configureServices;
-        this.settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = TestInfrastructure.PostgresConnectionString,
-            ["Marten:Schema"] = schema,
-            ["Marten:DaemonMode"] = "Solo",
-            ["RabbitMq:Host"] = TestInfrastructure.RabbitHost,
-            ["RabbitMq:Port"] = TestInfrastructure.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["RabbitMq:Username"] = TestInfrastructure.RabbitUser,
-            ["RabbitMq:Password"] = TestInfrastructure.RabbitPassword,
-            ["RabbitMq:VirtualHost"] = virtualHost,
-            ["RabbitMq:RetryIntervals:0"] = "00:00:00.050",
-            ["RabbitMq:RetryIntervals:1"] = "00:00:00.100",
-            ["Deadlines:PollInterval"] = "00:00:00.200",
-            ["Vault:Schema"] = broker.Schema("vault"),
-            ["Vault:MasterKey"] = TestInfrastructure.TestVaultMasterKey,
-        };
+        this.settings = TestInfrastructure.HostSettings(broker.VirtualHost);
+        this.settings["Marten:Schema"] = schema;
+        this.settings["RabbitMq:RetryIntervals:0"] = "00:00:00.050";
+        this.settings["RabbitMq:RetryIntervals:1"] = "00:00:00.100";
+        this.settings["Deadlines:PollInterval"] = "00:00:00.200";
+        this.settings["Vault:Schema"] = broker.Schema("vault");
+        this.settings["Vault:MasterKey"] = TestInfrastructure.TestVaultMasterKey;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) this.settings[key] = value;
     }
 

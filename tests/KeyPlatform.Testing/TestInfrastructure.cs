@@ -14,6 +14,20 @@ public static class TestInfrastructure
     public static string RabbitUser => Environment.GetEnvironmentVariable("RabbitMq__Username") ?? "keyplatform";
     public static string RabbitPassword => Environment.GetEnvironmentVariable("RabbitMq__Password") ?? "keyplatform";
 
+    /// <summary>The configuration every in-process host of ours needs to reach the infrastructure: PostgreSQL, RabbitMQ
+    /// on the given virtual host, and Marten's daemon in solo mode (one process owns it from its first second). Callers
+    /// add what is particular to them.</summary>
+    public static Dictionary<string, string?> HostSettings(string virtualHost) => new()
+    {
+        ["ConnectionStrings:Postgres"] = PostgresConnectionString,
+        ["Marten:DaemonMode"] = "Solo",
+        ["RabbitMq:Host"] = RabbitHost,
+        ["RabbitMq:Port"] = RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RabbitMq:Username"] = RabbitUser,
+        ["RabbitMq:Password"] = RabbitPassword,
+        ["RabbitMq:VirtualHost"] = virtualHost,
+    };
+
     /// <summary>A vault master key (32 bytes) for tests only.</summary>
     public static readonly string TestVaultMasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using KeyPlatform.Benchmarks.Harness;
 using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Messaging;
@@ -42,17 +41,10 @@ internal sealed class RelayHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Benchmark" });
         builder.WebHost.UseTestServer();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        // Solo daemon, as in every test host: one process owns it from its first second (HotCold would first elect a
+        // leader); the relay path once running is the same.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(TestInfrastructure.HostSettings(broker.VirtualHost))
         {
-            ["ConnectionStrings:Postgres"] = TestInfrastructure.PostgresConnectionString,
-            // Solo, as in every test host: one process owns the daemon from its first second (HotCold would first
-            // elect a leader); the relay path once running is the same.
-            ["Marten:DaemonMode"] = "Solo",
-            ["RabbitMq:Host"] = TestInfrastructure.RabbitHost,
-            ["RabbitMq:Port"] = TestInfrastructure.RabbitPort.ToString(CultureInfo.InvariantCulture),
-            ["RabbitMq:Username"] = TestInfrastructure.RabbitUser,
-            ["RabbitMq:Password"] = TestInfrastructure.RabbitPassword,
-            ["RabbitMq:VirtualHost"] = broker.VirtualHost,
             ["Marten:Schema"] = broker.Schema(service),
             // No durable deadlines in this service: their poller would only add noise.
             ["Deadlines:Enabled"] = "false",

@@ -1,4 +1,5 @@
 using KeyPlatform.Contracts.Environments;
+using KeyPlatform.EnvironmentEncryption.Backups;
 using KeyPlatform.EnvironmentEncryption.DataKeys;
 using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.EnvironmentEncryption.Store;
@@ -28,16 +29,8 @@ public sealed class ResetEnvironmentHandler(StreamCommands streams, IDocumentSto
         }
         var fresh = await dataKeys.GenerateAsync(state!.Region, streams.Time.GetUtcNow(), cancellationToken);
 
-        var result = await streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(command.EnvironmentId), context,
-            (current, now) => EnvironmentDecider.Decide(current, command, records, backups, fresh, now), cancellationToken,
-            (session, decision, _) =>
-            {
-                if (decision.Events.Count == 0) return;
-                session.DeleteWhere<EnvironmentRecord>(r => r.EnvironmentId == command.EnvironmentId);
-                session.DeleteWhere<EnvironmentBackup>(b => b.SourceEnvironmentId == command.EnvironmentId);
-            });
-        cache.Evict(command.EnvironmentId);
-        return result;
+        return await EnvironmentErasure.DecideAndEraseAsync(streams, cache, command.EnvironmentId, context,
+            (current, now) => EnvironmentDecider.Decide(current, command, records, backups, fresh, now), cancellationToken);
     }
 }
 

@@ -40,15 +40,7 @@ public sealed class DeleteLockedEnvironmentHandler(StreamCommands streams, DataK
     public async Task<CommandResult> HandleAsync(DeleteLockedEnvironment command, CommandContext context, CancellationToken cancellationToken)
     {
         if (context.Actor.MustActForTenant(command.TenantId) is { } denied) return CommandResult.Refused(denied);
-        var result = await streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(command.EnvironmentId), context,
-            (state, now) => EnvironmentDecider.Decide(state, command, now), cancellationToken,
-            (session, decision, _) =>
-            {
-                if (decision.Events.Count == 0) return;
-                session.DeleteWhere<EnvironmentRecord>(r => r.EnvironmentId == command.EnvironmentId);
-                session.DeleteWhere<EnvironmentBackup>(b => b.SourceEnvironmentId == command.EnvironmentId);
-            });
-        cache.Evict(command.EnvironmentId);
-        return result;
+        return await EnvironmentErasure.DecideAndEraseAsync(streams, cache, command.EnvironmentId, context,
+            (state, now) => EnvironmentDecider.Decide(state, command, now), cancellationToken);
     }
 }

@@ -49,16 +49,8 @@ public sealed class DeleteEnvironmentHandler(StreamCommands streams, DataKeyCach
     public async Task<CommandResult> HandleAsync(DeleteEnvironment command, CommandContext context, CancellationToken cancellationToken)
     {
         if (context.Actor.MustBeOperator() is { } denied) return CommandResult.Refused(denied);
-        var result = await streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(command.EnvironmentId), context,
-            (state, now) => EnvironmentDecider.Decide(state, command, now), cancellationToken,
-            (session, decision, _) =>
-            {
-                if (decision.Events.Count == 0) return;
-                session.DeleteWhere<EnvironmentRecord>(r => r.EnvironmentId == command.EnvironmentId);
-                session.DeleteWhere<EnvironmentBackup>(b => b.SourceEnvironmentId == command.EnvironmentId);
-            });
-        cache.Evict(command.EnvironmentId);
-        return result;
+        return await EnvironmentErasure.DecideAndEraseAsync(streams, cache, command.EnvironmentId, context,
+            (state, now) => EnvironmentDecider.Decide(state, command, now), cancellationToken);
     }
 }
 
