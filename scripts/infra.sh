@@ -339,6 +339,30 @@ rabbit_provision() {
   } >>"$RB_ROOT/provision.log" 2>&1 || { kp_tail "$RB_ROOT/provision.log"; kp_die "rabbitmqctl provisioning failed"; }
 }
 
+# One broker user per service (deploy/rabbitmq/broker-users.tsv), each with a random password made on the first
+# `up` and kept in .data/run/broker-passwords.env (readable by its owner only); `env` exports them.
+BROKER_PASSWORDS="$KP_RUN/broker-passwords.env"
+
+broker_passwords() {
+  local user variable
+  mkdir -p "$KP_RUN"
+  touch "$BROKER_PASSWORDS" && chmod 600 "$BROKER_PASSWORDS"
+  while IFS=$'\t' read -r user _; do
+    [[ -z $user || $user == \#* ]] && continue
+    variable="$(tr 'a-z-' 'A-Z_' <<<"$user")_BROKER_PASSWORD"
+    grep -q "^export $variable=" "$BROKER_PASSWORDS" ||
+      printf 'export %s=%s\n' "$variable" "$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')" >>"$BROKER_PASSWORDS"
+  done <"$KP_ROOT/deploy/rabbitmq/broker-users.tsv"
+}
+
+broker_users_provision() {
+  broker_passwords
+  # shellcheck disable=SC1090
+  (source "$BROKER_PASSWORDS" &&
+    "$KP_ROOT/deploy/rabbitmq/provision.sh" "http://127.0.0.1:$KP_RABBIT_MGMT_PORT" "$KP_USER" "$KP_PASSWORD" "$KP_VHOST") \
+    >>"$RB_ROOT/provision.log" 2>&1 || { kp_tail "$RB_ROOT/provision.log"; kp_die "broker users provisioning failed"; }
+}
+
 rabbit_up() {
   RB_BIN=$(rabbit_bin_dir) || kp_die "rabbitmq-server not found"
   local pid deadline=$((SECONDS + KP_RABBIT_TIMEOUT))
@@ -389,6 +413,7 @@ rabbit_up() {
   done
   rabbit_provision
   rabbit_api_ok || rabbit_fail "RabbitMQ user $KP_USER cannot use vhost $KP_VHOST"
+  broker_users_provision
 }
 
 rabbit_down() {
@@ -426,6 +451,7 @@ export RabbitMq__Password="$KP_PASSWORD"
 export RabbitMq__VirtualHost="$KP_VHOST"
 export RabbitMq__ManagementPort="$KP_RABBIT_MGMT_PORT"
 EOF
+  if [[ -r $BROKER_PASSWORDS ]]; then cat "$BROKER_PASSWORDS"; fi
 }
 
 cmd_status() {

@@ -38,6 +38,7 @@ public sealed class Program
         builder.AddPlatformService(new PlatformServiceOptions
         {
             ServiceName = "environment-encryption",
+            Sender = Sender.EnvironmentEncryption,
             Schema = "environments",
             Queue = Queues.EnvironmentEncryption,
             ConfigureMarten = ConfigureMarten,

@@ -29,6 +29,7 @@ public sealed class Program
         builder.AddPlatformService(new PlatformServiceOptions
         {
             ServiceName = "key-service",
+            Sender = Sender.KeyService,
             Schema = "keys",
             Queue = Queues.KeyService,
             ConfigureMarten = marten => marten.Projections.Snapshot<TenantKeyRing>(SnapshotLifecycle.Inline),

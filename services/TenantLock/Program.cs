@@ -25,6 +25,7 @@ public sealed class Program
         builder.AddPlatformService(new PlatformServiceOptions
         {
             ServiceName = "tenant-lock",
+            Sender = Sender.TenantLock,
             Schema = "tenant_lock",
             Queue = Queues.TenantLock,
             ConfigureMarten = marten => marten.Projections.Snapshot<TenantLockCycle>(SnapshotLifecycle.Inline),

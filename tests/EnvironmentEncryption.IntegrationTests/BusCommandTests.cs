@@ -30,7 +30,7 @@ public sealed class BusCommandTests(PlatformFixture platform)
             .ShouldBe(Rules.Authorization);
 
         await platform.SendAsync(new RegisterEnvironment(tenant, "Europe", environment, "From the bus", EnvironmentType.Sandbox,
-            EnvironmentStorage.SingleStore, "9.2.24011.00200", platform.Clock.GetUtcNow().AddMinutes(1)), Actor.System("provisioning"));
+            EnvironmentStorage.SingleStore, "9.2.24011.00200", platform.Clock.GetUtcNow().AddMinutes(1)), new Actor("provisioning", "*", new HashSet<string> { PlatformRoles.PlatformOperator }, new HashSet<string>()));
         var registered = (await changes.WaitForAsync(c => c.EnvironmentId == environment, "the registration to be published")).Message;
         registered.Region.ShouldBe("europe");
         registered.Protection.ShouldBe(EnvironmentProtection.PlatformKey);

@@ -100,7 +100,7 @@ public sealed class LockTests(PlatformFixture platform)
         reimported.KeyId.ShouldNotBe(key.Facts.VaultKeyId);
         reimported.Thumbprint.ShouldBe(key.File.Thumbprint);
         await using var unlocked = await BusProbe<EnvironmentUnlocked>.StartAsync(platform.Bus);
-        await platform.Bus.Publish(new TenantKeyActivated(tenant, PlatformFixture.Region, key.KeyId, reimported.KeyId, reimported.Thumbprint,
+        await platform.KeyServiceBus.PublishAsync(new TenantKeyActivated(tenant, PlatformFixture.Region, key.KeyId, reimported.KeyId, reimported.Thumbprint,
             null, platform.Clock.GetUtcNow()));
         await Eventually.TrueAsync(async () => (await platform.FactsAsync(tenant))!.ActiveKey(PlatformFixture.Region)!.VaultKeyId == reimported.KeyId,
             "EnvironmentEncryption to learn the re-imported key");

@@ -12,13 +12,19 @@ using KeyServiceApp = KeyPlatform.KeyService.Program;
 
 namespace KeyPlatform.Backbone.Tests;
 
-/// <summary>Every edge is authenticated: HTTP by JWT, the bus by principal headers, both checked the same way.</summary>
+/// <summary>Every edge is authenticated: HTTP by JWT, the bus by the broker-proven sender and the token of the
+/// principal it acts for, both checked the same way.</summary>
 public sealed class AuthTests : IClassFixture<TestBroker>, IAsyncLifetime
 {
+    private readonly TestBroker broker;
     private readonly ServiceHost<KeyServiceApp> keys;
     private readonly string tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
 
-    public AuthTests(TestBroker broker) => keys = new ServiceHost<KeyServiceApp>(broker, "keys_auth");
+    public AuthTests(TestBroker broker)
+    {
+        this.broker = broker;
+        keys = new ServiceHost<KeyServiceApp>(broker, "keys_auth");
+    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -70,20 +76,21 @@ public sealed class AuthTests : IClassFixture<TestBroker>, IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Rule", "S2")]
-    public async Task A_command_over_the_bus_without_principal_headers_is_refused_with_a_refusal_event()
+    [Trait("Rule", "X2")]
+    public async Task A_command_over_the_bus_without_a_token_of_its_principal_is_refused_with_a_refusal_event_X2()
     {
         _ = keys.CreateClient();
-        var bus = keys.Services.GetRequiredService<IBus>();
-        await using var refusals = await BusProbe<CommandRefused>.StartAsync(bus);
-        var commandId = Guid.NewGuid();
+        await using var platform = await TestBus.StartAsync(broker, Sender.PlatformService);
+        await using var refusals = await BusProbe<CommandRefused>.StartAsync(keys.Services.GetRequiredService<IBus>());
 
-        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{Queues.KeyService}"));
-        await endpoint.Send(new EnableTenantEncryption(tenant, 5000, 0), context => context.MessageId = commandId);
+        // Principal headers alone prove nothing: only a token does.
+        var operatorHeaders = new Actor("service:licensing", "*", new HashSet<string> { PlatformRoles.PlatformOperator }, new HashSet<string>());
+        var commandId = await platform.SendAsServiceAsync(Queues.KeyService, new EnableTenantEncryption(tenant, 5000, 0), operatorHeaders);
 
         var refused = await refusals.WaitForAsync(r => r.CommandId == commandId, "the refusal event");
         refused.Message.Rule.ShouldBe(Rules.Authorization);
         refused.Message.Command.ShouldBe(nameof(EnableTenantEncryption));
+        refused.Message.Reason.ShouldContain("no access token");
     }
 
     [Fact]
@@ -92,18 +99,13 @@ public sealed class AuthTests : IClassFixture<TestBroker>, IAsyncLifetime
     {
         _ = keys.CreateClient();
         var bus = keys.Services.GetRequiredService<IBus>();
+        await using var platform = await TestBus.StartAsync(broker, Sender.PlatformService);
         await using var enabled = await BusProbe<TenantEncryptionEnabled>.StartAsync(bus);
         await using var refusals = await BusProbe<CommandRefused>.StartAsync(bus);
-        var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{Queues.KeyService}"));
-        var service = new Actor("service:licensing", "*", new HashSet<string> { PlatformRoles.PlatformOperator }, new HashSet<string>());
-        var tooFew = Guid.NewGuid();
+        var token = DevTokens.Mint(keys.Jwt, "service:licensing", "*", [PlatformRoles.PlatformOperator]);
 
-        await endpoint.Send(new EnableTenantEncryption(tenant, 500, 500), context =>
-        {
-            context.MessageId = tooFew;
-            context.SetActor(service);
-        });
-        await endpoint.Send(new EnableTenantEncryption(tenant, 1001, 0), context => context.SetActor(service));
+        var tooFew = await platform.SendAsync(Queues.KeyService, new EnableTenantEncryption(tenant, 500, 500), token);
+        await platform.SendAsync(Queues.KeyService, new EnableTenantEncryption(tenant, 1001, 0), token);
 
         var refused = await refusals.WaitForAsync(r => r.CommandId == tooFew, "the T1 refusal");
         refused.Message.Rule.ShouldBe(Rules.T1);

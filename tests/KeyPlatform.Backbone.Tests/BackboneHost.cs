@@ -1,4 +1,5 @@
 using JasperFx.Events;
+using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Messaging;
@@ -14,8 +15,14 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace KeyPlatform.Backbone.Tests;
 
-// Messages and effects of a service that exists only to exercise the backbone.
+// Messages and effects of a service that exists only to exercise the backbone. It runs as KeyService's broker user
+// (on KeyService's queue, in a virtual host of its own), so its messages are named where that user may write.
+[SentBy(Sender.KeyService)]
+[EntityName("keyplatform.keys.backbone-test.ping")]
 public sealed record Ping(string Id);
+
+[SentBy(Sender.KeyService)]
+[EntityName("keyplatform.keys.backbone-test.poison-pill")]
 public sealed record PoisonPill(string Id);
 public sealed record PingRecorded(string Id);
 public sealed record NoteWritten(string Id);
@@ -60,7 +67,7 @@ public sealed class NotesAsPings : IIntegrationEventMap
 /// <summary>A service built only from the shared hosting library, on the real PostgreSQL and RabbitMQ.</summary>
 public sealed class BackboneHost : IAsyncDisposable
 {
-    public const string Queue = "backbone-test";
+    public const string Queue = Queues.KeyService;
 
     private BackboneHost(WebApplication app, FakeTimeProvider clock)
     {
@@ -79,7 +86,7 @@ public sealed class BackboneHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseTestServer();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(TestInfrastructure.HostSettings(virtualHost))
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(TestInfrastructure.HostSettings(virtualHost, Sender.KeyService))
         {
             ["RabbitMq:RetryIntervals:0"] = "00:00:00.020",
             ["RabbitMq:RetryIntervals:1"] = "00:00:00.050",
@@ -93,6 +100,7 @@ public sealed class BackboneHost : IAsyncDisposable
         builder.AddPlatformService(new PlatformServiceOptions
         {
             ServiceName = "backbone-test",
+            Sender = Sender.KeyService,
             Schema = schema,
             Queue = Queue,
             ConfigureConsumers = bus =>

@@ -26,6 +26,42 @@ public sealed class RabbitManagement : IDisposable
             new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
     }
 
+    /// <summary>Declares the command queues and gives the broker users their permissions on the virtual host, from the
+    /// files of <c>deploy/rabbitmq/</c>, as the scripts do for the real one (the users themselves are created by
+    /// <c>scripts/infra.sh up</c>).</summary>
+    public async Task GrantBrokerUsersAsync(string vhost)
+    {
+        var v = Uri.EscapeDataString(vhost);
+        foreach (var queue in DeployFile("command-queues.txt"))
+        {
+            (await http.PutAsJsonAsync($"queues/{v}/{queue}", new { durable = true, auto_delete = false, arguments = new { } })).EnsureSuccessStatusCode();
+            (await http.PutAsJsonAsync($"exchanges/{v}/{queue}", new { type = "fanout", durable = true, auto_delete = false, arguments = new { } }))
+                .EnsureSuccessStatusCode();
+            (await http.PostAsJsonAsync($"bindings/{v}/e/{queue}/q/{queue}", new { routing_key = "", arguments = new { } })).EnsureSuccessStatusCode();
+        }
+        var rows = DeployFile("broker-users.tsv").Select(line => line.Split('\t'));
+        foreach (var row in rows)
+            (await http.PutAsJsonAsync($"permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(row[0])}",
+                new { configure = row[1], write = row[2], read = row[3] })).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The rows of a file of <c>deploy/rabbitmq/</c>, without comments and blank lines.</summary>
+    private static IEnumerable<string> DeployFile(string name) =>
+        File.ReadAllLines(Path.Combine(TestInfrastructure.RepositoryRoot(), "deploy", "rabbitmq", name))
+            .Where(line => line.Length > 0 && !line.StartsWith('#'));
+
+    /// <summary>Publishes a message through the management API as the admin user, the way an intruder with the
+    /// scripts' credentials would: raw JSON, any headers, no <c>user_id</c> unless given.</summary>
+    public async Task<bool> PublishAsync(string vhost, string exchange, string payload, IDictionary<string, object> headers,
+        string? userId = null)
+    {
+        var properties = new Dictionary<string, object> { ["headers"] = headers, ["content_type"] = "application/vnd.masstransit+json" };
+        if (userId is not null) properties["user_id"] = userId;
+        var response = await http.PostAsJsonAsync($"exchanges/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(exchange)}/publish",
+            new { properties, routing_key = "", payload, payload_encoding = "string" });
+        return response.IsSuccessStatusCode;
+    }
+
     public async Task DeleteVirtualHostAsync(string vhost) =>
         await http.DeleteAsync($"vhosts/{Uri.EscapeDataString(vhost)}");
 

@@ -1,3 +1,4 @@
+using KeyPlatform.Contracts.Messaging;
 using System.Globalization;
 using System.Net.Http.Headers;
 using KeyPlatform.ServiceDefaults.Auth;
@@ -39,14 +40,15 @@ public sealed class RunningSystem : IAsyncDisposable
 
     private ServiceProcess Service(string name, string schema, IDictionary<string, string>? rules)
     {
+        var (user, password) = TestInfrastructure.BrokerUser(Enum.Parse<Sender>(name));
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = TestInfrastructure.PostgresConnectionString,
             ["Marten__Schema"] = broker.Schema(schema),
             ["RabbitMq__Host"] = TestInfrastructure.RabbitHost,
             ["RabbitMq__Port"] = TestInfrastructure.RabbitPort.ToString(CultureInfo.InvariantCulture),
-            ["RabbitMq__Username"] = TestInfrastructure.RabbitUser,
-            ["RabbitMq__Password"] = TestInfrastructure.RabbitPassword,
+            ["RabbitMq__Username"] = user,
+            ["RabbitMq__Password"] = password,
             ["RabbitMq__VirtualHost"] = broker.VirtualHost,
             ["Vault__Schema"] = broker.Schema("vault"),
             ["Vault__MasterKey"] = TestInfrastructure.TestVaultMasterKey,

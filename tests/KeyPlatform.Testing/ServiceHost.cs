@@ -1,3 +1,4 @@
+using KeyPlatform.Contracts.Messaging;
 using System.Net.Http.Headers;
 using KeyPlatform.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Hosting;
@@ -16,14 +17,15 @@ public class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProg
     private readonly Action<IServiceCollection>? configureServices;
 
     public ServiceHost(TestBroker broker, string service, FakeTimeProvider? clock = null,
-        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
+        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null, Sender? sender = null)
     {
+        Sender = sender ?? SenderOf<TProgram>();
         var schema = broker.Schema(service);
         Schema = schema;
         VirtualHost = broker.VirtualHost;
         Clock = clock ?? new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 9, 0, 0, TimeSpan.Zero));
         this.configureServices = configureServices;
-        this.settings = TestInfrastructure.HostSettings(broker.VirtualHost);
+        this.settings = TestInfrastructure.HostSettings(broker.VirtualHost, Sender);
         this.settings["Marten:Schema"] = schema;
         this.settings["RabbitMq:RetryIntervals:0"] = "00:00:00.050";
         this.settings["RabbitMq:RetryIntervals:1"] = "00:00:00.100";
@@ -32,6 +34,12 @@ public class ServiceHost<TProgram> : WebApplicationFactory<TProgram> where TProg
         this.settings["Vault:MasterKey"] = TestInfrastructure.TestVaultMasterKey;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) this.settings[key] = value;
     }
+
+    /// <summary>The bus sender this host is (its broker user).</summary>
+    public Sender Sender { get; }
+
+    /// <summary>Our services' programs are <c>KeyPlatform.{Sender}.Program</c>.</summary>
+    private static Sender SenderOf<T>() => Enum.Parse<Sender>(typeof(T).Assembly.GetName().Name!.Split('.')[^1]);
 
     public string Schema { get; }
     public string VirtualHost { get; }

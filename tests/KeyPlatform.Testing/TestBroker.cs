@@ -13,7 +13,11 @@ public sealed class TestBroker : IAsyncLifetime
 
     public string Schema(string service) => $"{service}_{Suffix}";
 
-    public Task InitializeAsync() => Management.CreateVirtualHostAsync(VirtualHost);
+    public async Task InitializeAsync()
+    {
+        await Management.CreateVirtualHostAsync(VirtualHost);
+        await Management.GrantBrokerUsersAsync(VirtualHost);
+    }
 
     public async Task DisposeAsync()
     {

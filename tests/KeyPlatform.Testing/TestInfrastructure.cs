@@ -1,3 +1,6 @@
+using KeyPlatform.Contracts.Messaging;
+using KeyPlatform.ServiceDefaults.Messaging;
+
 namespace KeyPlatform.Testing;
 
 /// <summary>Where the PostgreSQL and RabbitMQ started by <c>scripts/infra.sh</c> listen: the same variables the
@@ -14,19 +17,42 @@ public static class TestInfrastructure
     public static string RabbitUser => Environment.GetEnvironmentVariable("RabbitMq__Username") ?? "keyplatform";
     public static string RabbitPassword => Environment.GetEnvironmentVariable("RabbitMq__Password") ?? "keyplatform";
 
-    /// <summary>The configuration every in-process host of ours needs to reach the infrastructure: PostgreSQL, RabbitMQ
-    /// on the given virtual host, and Marten's daemon in solo mode (one process owns it from its first second). Callers
-    /// add what is particular to them.</summary>
-    public static Dictionary<string, string?> HostSettings(string virtualHost) => new()
+    /// <summary>The broker user of a sender and its password, as <c>scripts/infra.sh env</c> exports it
+    /// (<c>kp-key-service</c> -> <c>KP_KEY_SERVICE_BROKER_PASSWORD</c>).</summary>
+    public static (string User, string Password) BrokerUser(Sender sender)
     {
-        ["ConnectionStrings:Postgres"] = PostgresConnectionString,
-        ["Marten:DaemonMode"] = "Solo",
-        ["RabbitMq:Host"] = RabbitHost,
-        ["RabbitMq:Port"] = RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["RabbitMq:Username"] = RabbitUser,
-        ["RabbitMq:Password"] = RabbitPassword,
-        ["RabbitMq:VirtualHost"] = virtualHost,
-    };
+        var user = new BrokerSenders().UsersOf(sender)[0];
+        var variable = user.ToUpperInvariant().Replace('-', '_') + "_BROKER_PASSWORD";
+        var password = Environment.GetEnvironmentVariable(variable)
+                       ?? throw new InvalidOperationException($"{variable} is not set: run the tests with the variables of `scripts/infra.sh env`.");
+        return (user, password);
+    }
+
+    /// <summary>The configuration every in-process host of ours needs to reach the infrastructure: PostgreSQL, RabbitMQ
+    /// on the given virtual host as the broker user of <paramref name="sender"/>, and Marten's daemon in solo mode (one
+    /// process owns it from its first second). Callers add what is particular to them.</summary>
+    public static Dictionary<string, string?> HostSettings(string virtualHost, Sender sender)
+    {
+        var (user, password) = BrokerUser(sender);
+        return new()
+        {
+            ["ConnectionStrings:Postgres"] = PostgresConnectionString,
+            ["Marten:DaemonMode"] = "Solo",
+            ["RabbitMq:Host"] = RabbitHost,
+            ["RabbitMq:Port"] = RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RabbitMq:Username"] = user,
+            ["RabbitMq:Password"] = password,
+            ["RabbitMq:VirtualHost"] = virtualHost,
+        };
+    }
+
+    /// <summary>The repository's root folder (the one with KeyPlatform.sln), found from the test assembly.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "KeyPlatform.sln"))) return dir.FullName;
+        throw new InvalidOperationException("KeyPlatform.sln not found above the test assembly.");
+    }
 
     /// <summary>A vault master key (32 bytes) for tests only.</summary>
     public static readonly string TestVaultMasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());

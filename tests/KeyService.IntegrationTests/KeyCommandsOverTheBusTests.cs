@@ -23,15 +23,9 @@ public sealed class KeyCommandsOverTheBusTests(KeyServiceFixture fixture) : ICla
 
     private IBus Bus => fixture.Host.Services.GetRequiredService<IBus>();
 
-    private async Task SendAsync<T>(T command, Actor actor, Guid? messageId = null) where T : class
-    {
-        var endpoint = await Bus.GetSendEndpoint(new Uri($"queue:{Queues.KeyService}"));
-        await endpoint.Send(command, context =>
-        {
-            context.SetActor(actor);
-            if (messageId is { } id) context.MessageId = id;
-        });
-    }
+    /// <summary>As another platform service acting for <paramref name="actor"/>, with the actor's token.</summary>
+    private Task<Guid> SendAsync<T>(T command, Actor actor) where T : class =>
+        fixture.PlatformBus.SendAsync(Queues.KeyService, command, fixture.TokenOf(actor));
 
     private static Actor AdminOf(string tenant) =>
         new($"admin@{tenant}", tenant, new HashSet<string> { PlatformRoles.PowerPlatformAdmin }, new HashSet<string>());
@@ -86,9 +80,7 @@ public sealed class KeyCommandsOverTheBusTests(KeyServiceFixture fixture) : ICla
             var view = await admin.GetFromJsonAsync<KeyInventoryView>($"/v1/tenants/{tenant}/regions/{Region}/keys", Json.Options);
             return view is { Keys.Count: 2, LastActivatedAt: not null } ? view : null;
         }, "both keys, the first active");
-        var commandId = Guid.NewGuid();
-
-        await SendAsync(new ActivateTenantKey(tenant, Region, inventory.Keys.Single(k => k.Name == "second").KeyId, true), AdminOf(tenant), commandId);
+        var commandId = await SendAsync(new ActivateTenantKey(tenant, Region, inventory.Keys.Single(k => k.Name == "second").KeyId, true), AdminOf(tenant));
 
         var refused = await refusals.WaitForAsync(r => r.CommandId == commandId, "the K9 refusal");
         refused.Message.Rule.ShouldBe(Rules.K9);
@@ -101,7 +93,7 @@ public sealed class KeyCommandsOverTheBusTests(KeyServiceFixture fixture) : ICla
     {
         var (tenant, admin) = await fixture.EnabledTenantAsync();
         var environment = $"env-{TestInfrastructure.UniqueSuffix()}";
-        await Bus.Publish(new EnvironmentLocked(tenant, Region, environment, fixture.Host.Clock.GetUtcNow(), "cycle-1"));
+        await fixture.EnvironmentsBus.PublishAsync(new EnvironmentLocked(tenant, Region, environment, fixture.Host.Clock.GetUtcNow(), "cycle-1"));
 
         var refused = await Eventually.GetAsync(async () =>
         {
@@ -113,7 +105,7 @@ public sealed class KeyCommandsOverTheBusTests(KeyServiceFixture fixture) : ICla
         }, "the locked environment to be known");
         refused.Detail!.ShouldContain("1 locked");
 
-        await Bus.Publish(new EnvironmentUnlocked(tenant, Region, environment, fixture.Host.Clock.GetUtcNow()));
+        await fixture.EnvironmentsBus.PublishAsync(new EnvironmentUnlocked(tenant, Region, environment, fixture.Host.Clock.GetUtcNow()));
         // A fresh key and name each try: an upload that got in before the lock was known must not make later tries
         // fail for another reason (same name, same key material).
         await Eventually.TrueAsync(async () =>
@@ -135,7 +127,7 @@ public sealed class KeyCommandsOverTheBusTests(KeyServiceFixture fixture) : ICla
         var (pfx, _) = KeyFiles.DotNetPfx("another long password");
         var second = await (await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
             KeyFiles.Upload("second", pfx, "second.pfx", "another long password"))).Content.ReadFromJsonAsync<KeyPlatform.KeyService.TenantKeys.Uploading.UploadedTenantKey>();
-        await Bus.Publish(new EnvironmentLocked(tenant, Region, "env-1", fixture.Host.Clock.GetUtcNow(), "cycle-1"));
+        await fixture.EnvironmentsBus.PublishAsync(new EnvironmentLocked(tenant, Region, "env-1", fixture.Host.Clock.GetUtcNow(), "cycle-1"));
         await Eventually.TrueAsync(async () =>
         {
             var (probe, _) = KeyFiles.DotNetPfx("a long enough password");

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
+using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,9 +16,18 @@ public sealed class KeyServiceFixture : IAsyncLifetime
     public CapturedLogs Logs { get; } = new();
     public ServiceHost<KeyServiceApp> Host { get; private set; } = null!;
 
+    /// <summary>Another platform service (commands with a user's token), and stand-ins for EnvironmentEncryption and
+    /// the saga, each on its own broker user.</summary>
+    public TestBus PlatformBus { get; private set; } = null!;
+    public TestBus EnvironmentsBus { get; private set; } = null!;
+    public TestBus SagaBus { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         await Broker.InitializeAsync();
+        PlatformBus = await TestBus.StartAsync(Broker, Sender.PlatformService);
+        EnvironmentsBus = await TestBus.StartAsync(Broker, Sender.EnvironmentEncryption);
+        SagaBus = await TestBus.StartAsync(Broker, Sender.TenantLock);
         Host = new ServiceHost<KeyServiceApp>(Broker, "keys",
             settings: new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Debug" },
             configureServices: services => services.AddSingleton<ILoggerProvider>(Logs));
@@ -27,8 +37,14 @@ public sealed class KeyServiceFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Host.DisposeAsync();
+        await PlatformBus.DisposeAsync();
+        await EnvironmentsBus.DisposeAsync();
+        await SagaBus.DisposeAsync();
         await Broker.DisposeAsync();
     }
+
+    /// <summary>A token of the actor, signed as the service expects.</summary>
+    public string TokenOf(Actor actor) => DevTokens.Mint(Host.Jwt, actor.Subject, actor.TenantId, actor.Roles, actor.Environments);
 
     /// <summary>A new tenant with the feature on, and a client of its Power Platform admin.</summary>
     public async Task<(string Tenant, HttpClient Admin)> EnabledTenantAsync()

@@ -1,4 +1,5 @@
 using KeyPlatform.Benchmarks.Harness;
+using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.Testing;
@@ -43,8 +44,12 @@ internal sealed class RelayHost : IAsyncDisposable
         builder.WebHost.UseTestServer();
         // Solo daemon, as in every test host: one process owns it from its first second (HotCold would first elect a
         // leader); the relay path once running is the same.
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(TestInfrastructure.HostSettings(broker.VirtualHost))
+        // As the broker's admin user (its queue names are the benchmark's own), taken for KeyService's sender.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(TestInfrastructure.HostSettings(broker.VirtualHost, Sender.KeyService))
         {
+            ["RabbitMq:Username"] = TestInfrastructure.RabbitUser,
+            ["RabbitMq:Password"] = TestInfrastructure.RabbitPassword,
+            ["Messaging:Senders:KeyService:0"] = TestInfrastructure.RabbitUser,
             ["Marten:Schema"] = broker.Schema(service),
             // No durable deadlines in this service: their poller would only add noise.
             ["Deadlines:Enabled"] = "false",
@@ -58,6 +63,7 @@ internal sealed class RelayHost : IAsyncDisposable
         builder.AddPlatformService(new PlatformServiceOptions
         {
             ServiceName = $"bench-{service}",
+            Sender = Sender.KeyService,
             Schema = broker.Schema(service),
             ConfigureMarten = tune,
             Queue = $"bench-{service}",

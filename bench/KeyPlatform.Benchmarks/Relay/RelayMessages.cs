@@ -1,4 +1,5 @@
 using JasperFx.Events;
+using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Messaging;
 using Marten;
 using MassTransit;
@@ -9,12 +10,14 @@ namespace KeyPlatform.Benchmarks.Relay;
 public sealed record BenchNoteWritten(string Id);
 
 /// <summary>The integration message, relayed (or, for the baseline, published directly).</summary>
+[SentBy(Sender.KeyService)]
 public sealed record BenchPing(string Id);
 
 /// <summary>The effect the idempotent consumer writes for each ping.</summary>
 public sealed record BenchPingRecorded(string Id);
 
 /// <summary>A message with a consumer that does nothing: the broker alone.</summary>
+[SentBy(Sender.KeyService)]
 public sealed record BenchEcho(string Id);
 
 public sealed class NotesAsBenchPings : IIntegrationEventMap

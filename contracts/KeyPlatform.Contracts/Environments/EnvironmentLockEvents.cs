@@ -1,20 +1,24 @@
+using KeyPlatform.Contracts.Messaging;
 using MassTransit;
 
 namespace KeyPlatform.Contracts.Environments;
 
 /// <summary>An environment of the tenant is locked (E6). KeyService counts these for K10, K11 and U3; the
 /// tenant-lock saga counts them for its progress (S4). <see cref="LockCycleId"/> names the saga's lock cycle.</summary>
+[SentBy(Sender.EnvironmentEncryption)]
 [MessageUrn("urn:keyplatform:environments:environment-locked:v1", false)]
 [EntityName("keyplatform.environments.environment-locked.v1")]
 public sealed record EnvironmentLocked(string TenantId, string Region, string EnvironmentId, DateTimeOffset LockedAt,
     string? LockCycleId = null);
 
 /// <summary>U2: the environment's admin unlocked it; its data key may be released again.</summary>
+[SentBy(Sender.EnvironmentEncryption)]
 [MessageUrn("urn:keyplatform:environments:environment-unlocked:v1", false)]
 [EntityName("keyplatform.environments.environment-unlocked.v1")]
 public sealed record EnvironmentUnlocked(string TenantId, string Region, string EnvironmentId, DateTimeOffset UnlockedAt);
 
 /// <summary>The environment is gone (deregistered by the platform, or L7: still locked 28 days after the lock).</summary>
+[SentBy(Sender.EnvironmentEncryption)]
 [MessageUrn("urn:keyplatform:environments:environment-deleted:v1", false)]
 [EntityName("keyplatform.environments.environment-deleted.v1")]
 public sealed record EnvironmentDeleted(string TenantId, string Region, string EnvironmentId, DateTimeOffset DeletedAt,

@@ -55,6 +55,10 @@ public static class EnvironmentDecider
     {
         if (state is { State: EnvironmentState.Deleted } && state.TenantId == command.TenantId) return Decision.Nothing;
         if (Missing(state, command.TenantId, command.EnvironmentId) is { } missing) return Decision.Refuse(missing);
+        // E6, L7: a locked environment is out of everyone's reach; only the lock cycle's 28-day deletion removes it.
+        if (state!.IsLockedOrLocking)
+            return Decision.Refuse(Rules.L7,
+                $"Environment '{state.Name}' is {state.State}: it is deleted only by its lock cycle, 28 days after the lock (L7), or after it is unlocked.");
         var reason = string.IsNullOrWhiteSpace(command.Reason) ? "Deleted by the platform." : command.Reason.Trim();
         return Emit(state, now, new EnvironmentRemoved(state!.TenantId, state.Region, reason, null, now));
     }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Commands;
 
 namespace KeyPlatform.ServiceDefaults.Auth;
@@ -7,12 +8,17 @@ namespace KeyPlatform.ServiceDefaults.Auth;
 /// both (SPEC: a caller never acts outside its own tenant).</summary>
 public sealed record Actor(string Subject, string TenantId, IReadOnlySet<string> Roles, IReadOnlySet<string> Environments)
 {
-    /// <summary>The identity a service uses for work it does on its own (timers, relayed reactions).</summary>
-    public static Actor System(string serviceName) =>
-        new($"service:{serviceName}", "*", new HashSet<string> { PlatformRoles.PlatformOperator }, new HashSet<string>());
+    /// <summary>One of our services, as the broker proved it (the message's <c>user_id</c>): its only role is
+    /// <see cref="PlatformRoles.Service"/> of that sender, which no token can carry (see <see cref="FromClaims"/>), so
+    /// no operator or admin can act as the saga. <paramref name="onBehalfOf"/> names who caused the message, for the
+    /// audit trail; it grants nothing.</summary>
+    public static Actor Service(Sender sender, string? onBehalfOf = null, string? tenantId = null) =>
+        new(onBehalfOf is { Length: > 0 } ? onBehalfOf : $"service:{sender}", tenantId is { Length: > 0 } ? tenantId : "*",
+            new HashSet<string> { PlatformRoles.Service(sender) }, new HashSet<string>());
 
     public bool IsTenantAdmin => Roles.Overlaps(PlatformRoles.TenantAdmins);
     public bool IsOperator => Roles.Contains(PlatformRoles.PlatformOperator);
+    public bool IsService(Sender sender) => Roles.Contains(PlatformRoles.Service(sender));
 
     public bool IsEnvironmentAdminOf(string environmentId) =>
         Roles.Overlaps(PlatformRoles.EnvironmentAdmins) && Environments.Contains(environmentId);
@@ -32,13 +38,24 @@ public sealed record Actor(string Subject, string TenantId, IReadOnlySet<string>
         : IsTenantAdmin || IsEnvironmentAdminOf(environmentId) ? null
         : Refusal.Unauthorized($"Only a tenant administrator or an administrator of environment '{environmentId}' may do this.");
 
-    /// <summary>Tenant admins of this tenant, or the platform's own services acting for it (the saga, timers).</summary>
-    public Refusal? MustActForTenant(string tenantId) =>
+    /// <summary>Tenant admins of this tenant, or platform operators of it (a <c>tid</c> of the tenant, or <c>*</c>).</summary>
+    public Refusal? MustBeTenantAdminOrOperator(string tenantId) =>
         IsOperator && BelongsTo(tenantId) ? null : MustBeTenantAdmin(tenantId);
 
-    /// <summary>Platform operators only (enablement, registration, replay).</summary>
-    public Refusal? MustBeOperator() =>
-        IsOperator ? null : Refusal.Unauthorized("Only a platform operator may do this.");
+    /// <summary>Platform operators of this tenant: their <c>tid</c> is the tenant, or <c>*</c> for the whole platform.</summary>
+    public Refusal? MustBeOperatorOf(string tenantId) =>
+        !IsOperator ? Refusal.Unauthorized("Only a platform operator may do this.")
+        : BelongsTo(tenantId) ? null
+        : Refusal.Unauthorized($"The operator belongs to tenant '{TenantId}' and may not act in tenant '{tenantId}'.");
+
+    /// <summary>Platform-wide operators only (<c>tid</c> <c>*</c>): replay and rebuilds across every tenant.</summary>
+    public Refusal? MustBePlatformOperator() =>
+        IsOperator && TenantId == "*" ? null
+        : Refusal.Unauthorized("Only a platform-wide operator (tid '*') may do this.");
+
+    /// <summary>Only this service of ours may send it (the saga-only commands: lock, reinstate, delete).</summary>
+    public Refusal? MustBeService(Sender sender) =>
+        IsService(sender) ? null : Refusal.Unauthorized($"Only the {sender} service may send this command.");
 
     private Refusal OtherTenant(string tenantId) =>
         Refusal.Unauthorized($"The caller belongs to tenant '{TenantId}' and may not act in tenant '{tenantId}'.");
@@ -51,7 +68,7 @@ public sealed record Actor(string Subject, string TenantId, IReadOnlySet<string>
         var tenant = principal.FindFirst(PlatformClaims.Tenant)?.Value;
         if (subject is null || tenant is null) return null;
         var roles = principal.FindAll(PlatformClaims.Role).Concat(principal.FindAll(ClaimTypes.Role))
-            .Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+            .Select(c => c.Value).Where(role => !PlatformRoles.IsServiceRole(role)).ToHashSet(StringComparer.Ordinal);
         var environments = principal.FindAll(PlatformClaims.Environment).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
         return new Actor(subject, tenant, roles, environments);
     }

@@ -1,3 +1,5 @@
+using KeyPlatform.Contracts.Messaging;
+
 namespace KeyPlatform.ServiceDefaults.Auth;
 
 /// <summary>The role claims of SPEC.md's actors table.</summary>
@@ -11,6 +13,14 @@ public static class PlatformRoles
 
     /// <summary>Platform storage services (D2): the only callers that receive plaintext data keys and records.</summary>
     public const string PlatformStorageService = "PlatformStorageService";
+
+    /// <summary>The role of one of our services, granted only to a message whose broker-proven sender is that
+    /// service; stripped from every token, so no identity provider can grant it.</summary>
+    public static string Service(Sender sender) => ServiceRolePrefix + sender;
+
+    public static bool IsServiceRole(string role) => role.StartsWith(ServiceRolePrefix, StringComparison.OrdinalIgnoreCase);
+
+    private const string ServiceRolePrefix = "kp-service:";
 
     public static readonly IReadOnlySet<string> TenantAdmins = new HashSet<string> { PowerPlatformAdmin, Dynamics365Admin };
     public static readonly IReadOnlySet<string> EnvironmentAdmins = new HashSet<string> { EnvironmentAdmin, SystemAdministrator };

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Messaging;
@@ -27,6 +28,9 @@ namespace KeyPlatform.ServiceDefaults.Hosting;
 public sealed class PlatformServiceOptions
 {
     public required string ServiceName { get; init; }
+
+    /// <summary>Which sender of the bus this service is (its broker user, and the messages it may send).</summary>
+    public required Sender Sender { get; init; }
 
     /// <summary>The service's own PostgreSQL schema (overridable by <c>Marten:Schema</c>, for tests).</summary>
     public required string Schema { get; init; }
@@ -63,7 +67,7 @@ public static class PlatformServiceExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
 
-        services.AddSingleton(new ServiceIdentity(options.ServiceName));
+        services.AddSingleton(new ServiceIdentity(options.ServiceName, options.Sender));
         services.TryAddSingleton(ClockControl.CreateTimeProvider(configuration, builder.Environment));
         services.AddPlatformAuthentication(configuration, builder.Environment);
         services.AddProblemDetails();
@@ -101,6 +105,8 @@ public static class PlatformServiceExtensions
     private static void AddBus(IServiceCollection services, IConfiguration configuration, PlatformServiceOptions options)
     {
         var rabbit = configuration.GetSection("RabbitMq").Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        services.AddSingleton(configuration.GetSection(BrokerSenders.Section).Get<BrokerSenders>() ?? new BrokerSenders());
+        services.AddSingleton<BusTokenValidator>();
         services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
@@ -112,8 +118,19 @@ public static class PlatformServiceExtensions
                     h.Username(rabbit.Username);
                     h.Password(rabbit.Password);
                 });
-                rabbitMq.UseMessageRetry(retry => retry.Intervals(rabbit.RetryIntervals));
-                rabbitMq.ReceiveEndpoint(options.Queue, endpoint => endpoint.ConfigureConsumers(context));
+                // X2: every message leaves with our broker user id and is let in only from an allowed sender.
+                rabbitMq.StampSender(rabbit.Username);
+                rabbitMq.UseMessageRetry(retry =>
+                {
+                    retry.Ignore<UntrustedMessageException>();
+                    retry.Intervals(rabbit.RetryIntervals);
+                });
+                rabbitMq.UseConsumeFilter(typeof(SenderVerificationFilter<>), context);
+                rabbitMq.ReceiveEndpoint(options.Queue, endpoint =>
+                {
+                    endpoint.ConfigureConsumers(context);
+                    endpoint.UseRestampingMoves(rabbitMq.SendTopology, rabbit.Username);
+                });
             });
         });
         services.AddOptions<MassTransitHostOptions>().Configure(o =>
@@ -165,4 +182,4 @@ public static class PlatformServiceExtensions
     }
 }
 
-public sealed record ServiceIdentity(string Name);
+public sealed record ServiceIdentity(string Name, Sender Sender);

@@ -6,15 +6,19 @@ namespace KeyPlatform.ServiceDefaults.Messaging;
 
 public static class BusCommandContext
 {
-    /// <summary>The command context of a message: its id makes redelivery harmless; the actor comes from the headers
-    /// (a message without them acts as nobody, and every handler refuses it).</summary>
+    /// <summary>The command context of a message: its id makes redelivery harmless; the actor is the one
+    /// <see cref="SenderVerificationFilter{T}"/> proved (a message that reached a consumer without it acts as nobody,
+    /// and every handler refuses it).</summary>
     public static CommandContext From(ConsumeContext context)
     {
         var commandId = context.MessageId ?? throw new InvalidOperationException("A command needs a message id.");
-        var actor = context.Headers.GetActor()
-                    ?? new Actor("anonymous", "", new HashSet<string>(), new HashSet<string>());
-        return new CommandContext(actor, commandId,
+        return new CommandContext(ActorOf(context), commandId,
             context.CorrelationId?.ToString() ?? context.ConversationId?.ToString() ?? commandId.ToString(),
             context.InitiatorId?.ToString());
     }
+
+    public static Actor ActorOf(ConsumeContext context) =>
+        context.TryGetPayload<MessagePrincipal>(out var principal)
+            ? principal.Actor
+            : new Actor("anonymous", "", new HashSet<string>(), new HashSet<string>());
 }

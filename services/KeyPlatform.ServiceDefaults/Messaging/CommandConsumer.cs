@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace KeyPlatform.ServiceDefaults.Messaging;
 
-/// <summary>The bus way into a command handler: actor from the headers, the message id as the command id (so a
+/// <summary>The bus way into a command handler: the actor the bus edge proved (<see cref="MessagePrincipal"/>), the message id as the command id (so a
 /// redelivery is recognised), and a refusal published as <see cref="CommandRefused"/>.</summary>
 public sealed class CommandConsumer<TCommand>(ICommandHandler<TCommand> handler, TimeProvider time,
     ILogger<CommandConsumer<TCommand>> logger) : IConsumer<TCommand> where TCommand : class, ITenantCommand
@@ -15,9 +15,7 @@ public sealed class CommandConsumer<TCommand>(ICommandHandler<TCommand> handler,
     {
         var commandContext = BusCommandContext.From(context);
         var commandId = commandContext.CommandId;
-        var result = context.Headers.GetActor() is null
-            ? CommandResult.Refused(Refusal.Unauthorized("The command carries no acting principal headers."))
-            : await handler.HandleAsync(context.Message, commandContext, context.CancellationToken);
+        var result = await handler.HandleAsync(context.Message, commandContext, context.CancellationToken);
 
         if (result.Refusal is not { } refusal) return;
         logger.LogInformation("Command {Command} {CommandId} refused by {Rule}: {Reason}",

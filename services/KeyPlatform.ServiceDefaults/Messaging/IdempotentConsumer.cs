@@ -19,7 +19,7 @@ public abstract class IdempotentConsumer<TMessage>(IDocumentStore store, TimePro
         await using var session = await store.OpenWriteSessionAsync(context.CancellationToken);
         session.CorrelationId = context.CorrelationId?.ToString();
         session.CausationId = messageId.ToString();
-        session.LastModifiedBy = context.Headers.GetActor()?.Subject ?? "bus";
+        session.LastModifiedBy = BusCommandContext.ActorOf(context).Subject;
         if (await session.AlreadyHandledAsync(handler, messageId, context.CancellationToken)) return;
 
         await HandleAsync(context, session);

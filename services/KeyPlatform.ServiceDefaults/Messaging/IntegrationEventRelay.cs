@@ -43,7 +43,7 @@ public sealed class IntegrationEventRelay : SubscriptionBase
         this.bus = bus;
         this.map = map;
         this.logger = logger;
-        serviceActor = Actor.System(service.Name);
+        serviceActor = Actor.Service(service.Sender);
         Name = SubscriptionName;
     }
 
@@ -79,7 +79,7 @@ public sealed class IntegrationEventRelay : SubscriptionBase
 
         if (outgoing.SendToQueue is { } queue)
         {
-            var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{queue}"));
+            var endpoint = await bus.GetSendEndpoint(CommandAddress.Of(queue));
             await endpoint.Send(outgoing.Message, outgoing.Message.GetType(), Pipe.Execute<SendContext>(Stamp), cancellationToken);
         }
         else

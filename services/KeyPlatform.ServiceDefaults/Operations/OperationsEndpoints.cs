@@ -47,7 +47,7 @@ public static class OperationsEndpoints
     private static IResult? RefuseUnlessOperator(HttpContext http)
     {
         var refusal = Actor.FromClaims(http.User) is { } actor
-            ? actor.MustBeOperator()
+            ? actor.MustBePlatformOperator()
             : Refusal.Unauthorized("The token carries no subject or tenant (tid) claim.");
         return refusal is null ? null : Problem(refusal);
     }

@@ -13,5 +13,6 @@ public static class PlatformTelemetry
     public static readonly Counter<long> Commands = Meter.CreateCounter<long>("keyplatform.commands", description: "Commands handled");
     public static readonly Counter<long> Refusals = Meter.CreateCounter<long>("keyplatform.refusals", description: "Commands refused, by rule");
     public static readonly Counter<long> RelayedMessages = Meter.CreateCounter<long>("keyplatform.relay.messages", description: "Messages relayed from the event store to the bus");
+    public static readonly Counter<long> UntrustedMessages = Meter.CreateCounter<long>("keyplatform.bus.untrusted", description: "Messages refused at the bus edge: unknown or disallowed sender, or no valid principal");
     public static readonly Counter<long> DataKeyReleases = Meter.CreateCounter<long>("keyplatform.datakeys.releases", description: "Data keys released to storage services");
 }

@@ -45,9 +45,21 @@ public class PlatformFixture : IAsyncLifetime
     public DataKeyCache Cache => Environments.Services.GetRequiredService<DataKeyCache>();
     public IBus Bus => Environments.Services.GetRequiredService<IBus>();
 
+    /// <summary>Another platform service (its broker user), sending commands with a user's token.</summary>
+    public TestBus PlatformBus { get; private set; } = null!;
+
+    /// <summary>A stand-in for the tenant-lock saga (its broker user), for the commands only the saga sends.</summary>
+    public TestBus SagaBus { get; private set; } = null!;
+
+    /// <summary>A stand-in for KeyService (its broker user), for the integration events it owns.</summary>
+    public TestBus KeyServiceBus { get; private set; } = null!;
+
     public virtual async Task InitializeAsync()
     {
         await Broker.InitializeAsync();
+        PlatformBus = await TestBus.StartAsync(Broker, Sender.PlatformService);
+        SagaBus = await TestBus.StartAsync(Broker, Sender.TenantLock);
+        KeyServiceBus = await TestBus.StartAsync(Broker, Sender.KeyService);
         Environments = StartEnvironments();
         Keys = new ServiceHost<KeyServiceApp>(Broker, "keys", Clock,
             new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
@@ -72,6 +84,9 @@ public class PlatformFixture : IAsyncLifetime
     {
         await StopAsync(Environments);
         await StopAsync(Keys);
+        await PlatformBus.DisposeAsync();
+        await SagaBus.DisposeAsync();
+        await KeyServiceBus.DisposeAsync();
         await Broker.DisposeAsync();
     }
 
@@ -93,23 +108,22 @@ public class PlatformFixture : IAsyncLifetime
     public HttpClient Storage() => Environments.ClientFor("*", StorageRoles.PlatformStorageService);
 
     /// <summary>The identity the tenant-lock saga sends its commands with.</summary>
-    public static readonly Actor Saga = Actor.System("tenant-lock");
+    public static readonly Actor Saga = Actor.Service(Sender.TenantLock);
 
     /// <summary>A tenant admin as a bus principal.</summary>
     public static Actor TenantAdmin(string tenant) =>
         new($"admin@{tenant}", tenant, new HashSet<string> { PlatformRoles.PowerPlatformAdmin }, new HashSet<string>());
 
-    public async Task<Guid> SendAsync<T>(T command, Actor? actor = null) where T : class
-    {
-        var messageId = NewId.NextGuid();
-        var endpoint = await Bus.GetSendEndpoint(new Uri($"queue:{Queues.EnvironmentEncryption}"));
-        await endpoint.Send(command, context =>
-        {
-            context.MessageId = messageId;
-            context.SetActor(actor ?? Saga);
-        });
-        return messageId;
-    }
+    /// <summary>Sends a command to EnvironmentEncryption: as the saga (no actor, or <see cref="Saga"/>), or as a
+    /// platform service acting for <paramref name="actor"/>, with a token of that user.</summary>
+    public Task<Guid> SendAsync<T>(T command, Actor? actor = null) where T : class =>
+        actor is null || actor.IsService(Sender.TenantLock)
+            ? SagaBus.SendAsServiceAsync(Queues.EnvironmentEncryption, command, actor ?? Saga)
+            : PlatformBus.SendAsync(Queues.EnvironmentEncryption, command, TokenOf(actor));
+
+    /// <summary>A token of the actor, signed as the services expect.</summary>
+    public string TokenOf(Actor actor) =>
+        DevTokens.Mint(Environments.Jwt, actor.Subject, actor.TenantId, actor.Roles, actor.Environments);
 
     /// <summary>Whether the service has applied the message (its inbox records it in the same transaction).</summary>
     public async Task<bool> HandledAsync(string handler, Guid messageId)

@@ -50,7 +50,7 @@ public static class DataKeyReleaseEndpoints
                 {
                     var actor = Actor.FromClaims(http.User);
                     if ((actor is null ? Refusal.Unauthorized("The token carries no subject or tenant (tid) claim.")
-                            : actor.IsOperator ? null : actor.MustAdministerEnvironment(tenantId, environmentId)) is { } denied)
+                            : actor.IsOperator && actor.BelongsTo(tenantId) ? null : actor.MustAdministerEnvironment(tenantId, environmentId)) is { } denied)
                         return RefusalProblems.ToResult(denied, time);
                     var releases = await session.Query<DataKeyReleaseRecord>()
                         .Where(r => r.TenantId == tenantId && r.EnvironmentId == environmentId)

@@ -1,3 +1,4 @@
+using KeyPlatform.Contracts.Messaging;
 using System.Security.Cryptography;
 using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.EnvironmentEncryption.Tenants;
@@ -14,6 +15,7 @@ namespace KeyPlatform.EnvironmentEncryption.DataKeys.Rewrapping;
 /// <summary>K8, EnvironmentEncryption to itself through the relay: rewrap these environments' data keys under
 /// <see cref="TargetKeyId"/>, the tenant's new active key of the region, as batch <see cref="BatchIndex"/> of run
 /// <see cref="RewrapId"/>.</summary>
+[SentBy(Sender.EnvironmentEncryption)]
 [MessageUrn("urn:keyplatform:environments:rewrap-environment-data-keys:v1", false)]
 [EntityName("keyplatform.environments.rewrap-environment-data-keys.v1")]
 public sealed record RewrapEnvironmentDataKeys(string TenantId, string Region, string RewrapId, string TargetKeyId, int BatchIndex,
@@ -22,6 +24,7 @@ public sealed record RewrapEnvironmentDataKeys(string TenantId, string Region, s
 /// <summary>E2, EnvironmentEncryption to itself through the relay: finish applying the tenant key to an Updating
 /// environment. Consumed in batches; the target is whatever key is active when it is handled, so an activation
 /// racing an apply cannot leave the environment Updating.</summary>
+[SentBy(Sender.EnvironmentEncryption)]
 [MessageUrn("urn:keyplatform:environments:complete-tenant-key-application:v1", false)]
 [EntityName("keyplatform.environments.complete-tenant-key-application.v1")]
 public sealed record CompleteTenantKeyApplication(string TenantId, string Region, string EnvironmentId);

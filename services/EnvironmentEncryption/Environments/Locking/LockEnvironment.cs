@@ -1,3 +1,4 @@
+using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.Backups;
 using KeyPlatform.EnvironmentEncryption.DataKeys;
@@ -18,7 +19,7 @@ public sealed class LockEnvironmentHandler(StreamCommands streams, DataKeyCache 
 {
     public async Task<CommandResult> HandleAsync(LockEnvironment command, CommandContext context, CancellationToken cancellationToken)
     {
-        if (context.Actor.MustActForTenant(command.TenantId) is { } denied) return CommandResult.Refused(denied);
+        if (context.Actor.MustBeService(Sender.TenantLock) is { } denied) return CommandResult.Refused(denied);
         if (Identifiers.CheckText(command.LockCycleId, "The lock cycle id") is { } invalid) return CommandResult.Refused(invalid);
         var key = TenantEnvironment.StreamKey(command.EnvironmentId);
 
@@ -39,7 +40,7 @@ public sealed class DeleteLockedEnvironmentHandler(StreamCommands streams, DataK
 {
     public async Task<CommandResult> HandleAsync(DeleteLockedEnvironment command, CommandContext context, CancellationToken cancellationToken)
     {
-        if (context.Actor.MustActForTenant(command.TenantId) is { } denied) return CommandResult.Refused(denied);
+        if (context.Actor.MustBeService(Sender.TenantLock) is { } denied) return CommandResult.Refused(denied);
         return await EnvironmentErasure.DecideAndEraseAsync(streams, cache, command.EnvironmentId, context,
             (state, now) => EnvironmentDecider.Decide(state, command, now), cancellationToken);
     }

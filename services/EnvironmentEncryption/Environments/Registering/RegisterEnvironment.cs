@@ -15,7 +15,7 @@ public sealed class RegisterEnvironmentHandler(StreamCommands streams, Environme
 {
     public async Task<CommandResult> HandleAsync(RegisterEnvironment command, CommandContext context, CancellationToken cancellationToken)
     {
-        if (context.Actor.MustBeOperator() is { } denied) return CommandResult.Refused(denied);
+        if (context.Actor.MustBeOperatorOf(command.TenantId) is { } denied) return CommandResult.Refused(denied);
         if (Validate(command) is { } invalid) return CommandResult.Refused(invalid);
         command = command with { Region = Regions.Normalize(command.Region), Name = command.Name.Trim(), Version = command.Version.Trim() };
 
@@ -48,7 +48,7 @@ public sealed class DeleteEnvironmentHandler(StreamCommands streams, DataKeyCach
 {
     public async Task<CommandResult> HandleAsync(DeleteEnvironment command, CommandContext context, CancellationToken cancellationToken)
     {
-        if (context.Actor.MustBeOperator() is { } denied) return CommandResult.Refused(denied);
+        if (context.Actor.MustBeOperatorOf(command.TenantId) is { } denied) return CommandResult.Refused(denied);
         return await EnvironmentErasure.DecideAndEraseAsync(streams, cache, command.EnvironmentId, context,
             (state, now) => EnvironmentDecider.Decide(state, command, now), cancellationToken);
     }

@@ -1,3 +1,4 @@
+using KeyPlatform.Contracts.Messaging;
 using System.Security.Cryptography;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Commands;
@@ -8,6 +9,7 @@ using MassTransit;
 namespace KeyPlatform.KeyService.TenantKeys.Installing;
 
 /// <summary>KeyService to itself, through the relay: install the key that just went <c>Installing</c>.</summary>
+[SentBy(Sender.KeyService)]
 [MessageUrn("urn:keyplatform:keys:install-tenant-key:v1", false)]
 [EntityName("keyplatform.keys.install-tenant-key.v1")]
 public sealed record InstallTenantKey(string TenantId, string Region, string KeyId);
@@ -25,7 +27,7 @@ public sealed class InstallTenantKeyConsumer(StreamCommands streams, TenantKeyFa
 
         var failure = await ProveAsync(key, context.CancellationToken);
         if (failure is not null) logger.LogWarning("Key {KeyId} could not be installed: {Reason}", key.KeyId, failure);
-        var commandContext = new CommandContext(Actor.System("key-service"), context.MessageId ?? Guid.NewGuid(),
+        var commandContext = new CommandContext(Actor.Service(Sender.KeyService), context.MessageId ?? Guid.NewGuid(),
             context.CorrelationId?.ToString() ?? key.KeyId, context.MessageId?.ToString());
         await streams.DecideAsync<TenantKeyRing>(TenantKeyRing.StreamKey(message.TenantId, message.Region), commandContext,
             (state, now) => TenantKeyDecider.Decide(state, new CompleteKeyInstallation(key.KeyId, failure is null, failure), now),

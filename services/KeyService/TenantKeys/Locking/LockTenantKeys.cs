@@ -1,3 +1,4 @@
+using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.Contracts.Keys;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Messaging;
@@ -8,6 +9,7 @@ using MassTransit;
 namespace KeyPlatform.KeyService.TenantKeys.Locking;
 
 /// <summary>KeyService to itself, through the relay, once a lock started: take the ring's keys out of the vault.</summary>
+[SentBy(Sender.KeyService)]
 [MessageUrn("urn:keyplatform:keys:delete-locked-keys:v1", false)]
 [EntityName("keyplatform.keys.delete-locked-keys.v1")]
 public sealed record DeleteLockedKeys(string TenantId, string Region, string LockCycleId);
@@ -17,7 +19,7 @@ public sealed record DeleteLockedKeys(string TenantId, string Region, string Loc
 public sealed class LockTenantKeysHandler(StreamCommands streams, TenantKeyRules rules) : ICommandHandler<LockTenantKeys>
 {
     public async Task<CommandResult> HandleAsync(LockTenantKeys command, CommandContext context, CancellationToken cancellationToken) =>
-        context.Actor.MustActForTenant(command.TenantId) is { } denied
+        context.Actor.MustBeService(Sender.TenantLock) is { } denied
             ? CommandResult.Refused(denied)
             : await streams.DecideAsync<TenantKeyRing>(TenantKeyRing.StreamKey(command.TenantId, command.Region), context,
                 (ring, now) => TenantKeyDecider.Decide(ring, command, rules, now), cancellationToken);
@@ -61,7 +63,7 @@ public sealed class DeleteLockedKeysConsumer(StreamCommands streams, TenantKeyFa
 public sealed class ReinstateTenantKeyHandler(StreamCommands streams) : ICommandHandler<ReinstateTenantKey>
 {
     public async Task<CommandResult> HandleAsync(ReinstateTenantKey command, CommandContext context, CancellationToken cancellationToken) =>
-        context.Actor.MustActForTenant(command.TenantId) is { } denied
+        context.Actor.MustBeService(Sender.TenantLock) is { } denied
             ? CommandResult.Refused(denied)
             : await streams.DecideAsync<TenantKeyRing>(TenantKeyRing.StreamKey(command.TenantId, command.Region), context,
                 (ring, now) => TenantKeyDecider.Decide(ring, command, now), cancellationToken);

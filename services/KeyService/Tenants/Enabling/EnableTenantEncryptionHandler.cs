@@ -7,7 +7,7 @@ namespace KeyPlatform.KeyService.Tenants.Enabling;
 public sealed class EnableTenantEncryptionHandler(StreamCommands streams) : ICommandHandler<EnableTenantEncryption>
 {
     public Task<CommandResult> HandleAsync(EnableTenantEncryption command, CommandContext context, CancellationToken cancellationToken) =>
-        context.Actor.MustBeOperator() is { } refusal
+        context.Actor.MustBeOperatorOf(command.TenantId) is { } refusal
             ? Task.FromResult(CommandResult.Refused(refusal))
             : streams.DecideAsync<TenantEnablement>(TenantEnablement.StreamKey(command.TenantId), context,
                 (state, now) => TenantEnablementDecider.Decide(state, command, now), cancellationToken);

@@ -59,7 +59,7 @@ public sealed class ResumeTenantLockHandler(LockCycles cycles, IDocumentStore st
 {
     public async Task<CommandResult> HandleAsync(ResumeTenantLock command, CommandContext context, CancellationToken cancellationToken)
     {
-        if (context.Actor.MustActForTenant(command.TenantId) is { } denied) return CommandResult.Refused(denied);
+        if (context.Actor.MustBeTenantAdminOrOperator(command.TenantId) is { } denied) return CommandResult.Refused(denied);
         await using var query = store.QuerySession();
         var cycle = await query.CurrentCycleAsync(command.TenantId, command.Region, cancellationToken);
         if (cycle is null) return CommandResult.Refused(Refusal.NotFound("There is no lock to resume."));
