@@ -78,6 +78,11 @@ start_service() {
   (
     cd "$dir"
     export ASPNETCORE_ENVIRONMENT=Development
+    # Each service on its own broker user (deploy/rabbitmq/broker-users.tsv; passwords from `infra.sh env`).
+    local user variable
+    user="kp-$(sed -E 's/([a-z])([A-Z])/\1-\2/g' <<<"$name" | tr 'A-Z' 'a-z')"
+    variable="$(tr 'a-z-' 'A-Z_' <<<"$user")_BROKER_PASSWORD"
+    export RabbitMq__Username="$user" RabbitMq__Password="${!variable:?$variable is not set (scripts/infra.sh env)}"
     # TenantLock's dashboard reads the other two services (the others ignore these).
     Services__KeyService="http://127.0.0.1:$(port_of KeyService)"
     Services__EnvironmentEncryption="http://127.0.0.1:$(port_of EnvironmentEncryption)"

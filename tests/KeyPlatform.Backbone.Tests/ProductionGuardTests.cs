@@ -23,6 +23,20 @@ public sealed class ProductionGuardTests
         error.Message.ShouldContain("Auth:SigningKey");
     }
 
+    [Theory]
+    [InlineData("Staging")]
+    [InlineData("qa")]
+    [InlineData("Production")]
+    public void Only_Development_and_Testing_hosts_start_with_the_development_signing_key_or_the_moving_clock(string name)
+    {
+        Should.Throw<InvalidOperationException>(() => new ServiceCollection().AddPlatformAuthentication(Config(), Environment(name)))
+            .Message.ShouldContain(name);
+        Should.Throw<InvalidOperationException>(() =>
+            ClockControl.CreateTimeProvider(Config((ClockControl.OffsetFileKey, "clock-offset.txt")), Environment(name)));
+        Should.NotThrow(() => new ServiceCollection().AddPlatformAuthentication(Config(), Environment(Environments.Development)));
+        Should.NotThrow(() => new ServiceCollection().AddPlatformAuthentication(Config(), Environment("Testing")));
+    }
+
     [Fact]
     public void Production_starts_with_a_configured_signing_key() =>
         Should.NotThrow(() => new ServiceCollection().AddPlatformAuthentication(

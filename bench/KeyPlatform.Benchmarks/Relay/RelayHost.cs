@@ -40,7 +40,7 @@ internal sealed class RelayHost : IAsyncDisposable
     public static async Task<RelayHost> StartAsync(TestBroker broker, string service, TimeSpan waitLimit,
         Action<StoreOptions>? tune, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Benchmark" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseTestServer();
         // Solo daemon, as in every test host: one process owns it from its first second (HotCold would first elect a
         // leader); the relay path once running is the same.

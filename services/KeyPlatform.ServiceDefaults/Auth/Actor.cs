@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.RegularExpressions;
 using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Commands;
 
@@ -13,7 +14,7 @@ public sealed record Actor(string Subject, string TenantId, IReadOnlySet<string>
     /// no operator or admin can act as the saga. <paramref name="onBehalfOf"/> names who caused the message, for the
     /// audit trail; it grants nothing.</summary>
     public static Actor Service(Sender sender, string? onBehalfOf = null, string? tenantId = null) =>
-        new(onBehalfOf is { Length: > 0 } ? onBehalfOf : $"service:{sender}", tenantId is { Length: > 0 } ? tenantId : "*",
+        new(onBehalfOf is { Length: > 0 } ? onBehalfOf : $"service:{Regex.Replace(sender.ToString(), "(?<=[a-z])(?=[A-Z])", "-").ToLowerInvariant()}", tenantId is { Length: > 0 } ? tenantId : "*",
             new HashSet<string> { PlatformRoles.Service(sender) }, new HashSet<string>());
 
     public bool IsTenantAdmin => Roles.Overlaps(PlatformRoles.TenantAdmins);
@@ -50,8 +51,9 @@ public sealed record Actor(string Subject, string TenantId, IReadOnlySet<string>
 
     /// <summary>Platform-wide operators only (<c>tid</c> <c>*</c>): replay and rebuilds across every tenant.</summary>
     public Refusal? MustBePlatformOperator() =>
-        IsOperator && TenantId == "*" ? null
-        : Refusal.Unauthorized("Only a platform-wide operator (tid '*') may do this.");
+        !IsOperator ? Refusal.Unauthorized("Only a platform operator may do this.")
+        : TenantId == "*" ? null
+        : Refusal.Unauthorized($"Only a platform-wide operator (tid '*') may do this, not an operator of tenant '{TenantId}'.");
 
     /// <summary>Only this service of ours may send it (the saga-only commands: lock, reinstate, delete).</summary>
     public Refusal? MustBeService(Sender sender) =>

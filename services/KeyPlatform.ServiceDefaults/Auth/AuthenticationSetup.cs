@@ -1,3 +1,4 @@
+using KeyPlatform.Contracts;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Configuration;
@@ -15,9 +16,9 @@ public static class AuthenticationSetup
         IConfiguration configuration, IHostEnvironment environment)
     {
         var options = configuration.GetSection(JwtOptions.Section).Get<JwtOptions>() ?? new JwtOptions();
-        if (environment.IsProduction() && options.UsesDevelopmentKey)
+        if (options.UsesDevelopmentKey && !DevelopmentFallbacks.AllowedIn(environment.EnvironmentName))
             throw new InvalidOperationException(
-                "Auth:SigningKey is not configured. Production refuses to start with the development signing key.");
+                $"Auth:SigningKey is not configured. Only Development and Testing hosts start with the development signing key, not {environment.EnvironmentName}.");
         if (options.SigningKey.Length < 32)
             throw new InvalidOperationException("Auth:SigningKey must be at least 32 characters long.");
 

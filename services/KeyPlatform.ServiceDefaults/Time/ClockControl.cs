@@ -1,3 +1,4 @@
+using KeyPlatform.Contracts;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -7,7 +8,7 @@ namespace KeyPlatform.ServiceDefaults.Time;
 /// <summary>Moves time for end-to-end tests across running processes: "now" is the system clock plus an offset
 /// read from a file that every process of the system watches (<c>Testing:ClockOffsetFile</c>). The test writes
 /// the offset (a TimeSpan, e.g. <c>3.00:00:00</c>) and every service sees it on its next read of the clock,
-/// across restarts. A Production host refuses to start with it configured. See docs/decisions.</summary>
+/// across restarts. Any host but Development and Testing refuses to start with it configured. See docs/decisions.</summary>
 public sealed class OffsetFileTimeProvider(string path) : TimeProvider
 {
     private readonly object gate = new();
@@ -63,14 +64,14 @@ public static class ClockControl
 {
     public const string OffsetFileKey = "Testing:ClockOffsetFile";
 
-    /// <summary>The system clock, or the offset clock when configured outside Production.</summary>
+    /// <summary>The system clock, or the offset clock when configured in Development or Testing.</summary>
     public static TimeProvider CreateTimeProvider(IConfiguration configuration, IHostEnvironment environment)
     {
         var path = configuration[OffsetFileKey];
         if (string.IsNullOrWhiteSpace(path)) return TimeProvider.System;
-        if (environment.IsProduction())
+        if (!DevelopmentFallbacks.AllowedIn(environment.EnvironmentName))
             throw new InvalidOperationException(
-                $"{OffsetFileKey} is set: moving time is for tests only and cannot be switched on in Production.");
+                $"{OffsetFileKey} is set: moving time is for Development and Testing hosts only, not {environment.EnvironmentName}.");
         return new OffsetFileTimeProvider(System.IO.Path.GetFullPath(path));
     }
 }

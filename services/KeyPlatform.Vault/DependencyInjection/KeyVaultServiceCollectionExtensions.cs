@@ -1,3 +1,4 @@
+using KeyPlatform.Contracts;
 using KeyPlatform.Vault.Local;
 using KeyPlatform.Vault.Resilience;
 using Microsoft.Extensions.Configuration;
@@ -18,7 +19,7 @@ public static class KeyVaultServiceCollectionExtensions
     /// <remarks>
     /// The master key is loaded when the host starts (a hosted service asks for the vault), so a Production host
     /// without one fails to start instead of failing at its first key operation. Without an
-    /// <see cref="IHostEnvironment"/> registered, the environment is taken to be Production.
+    /// <see cref="IHostEnvironment"/> registered, the environment is taken to be Production (no development key).
     /// </remarks>
     public static IServiceCollection AddKeyVault(this IServiceCollection services, IConfiguration configuration,
         Action<LocalVaultOptions>? configure = null)
@@ -44,8 +45,8 @@ public static class KeyVaultServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(provider =>
         {
-            var isProduction = provider.GetService<IHostEnvironment>()?.IsProduction() ?? true;
-            var masterKey = MasterKeyLoader.Load(options, isProduction);
+            var developmentKeyAllowed = provider.GetService<IHostEnvironment>() is { } host && DevelopmentFallbacks.AllowedIn(host.EnvironmentName);
+            var masterKey = MasterKeyLoader.Load(options, developmentKeyAllowed);
             return new LocalKeyVault(options, masterKey, provider.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<IKeyVault>(provider => new ResilientKeyVault(

@@ -4,12 +4,12 @@ namespace KeyPlatform.Vault.Local;
 
 /// <summary>
 /// Finds the master key: <see cref="LocalVaultOptions.MasterKey"/>, else the file
-/// <see cref="LocalVaultOptions.MasterKeyFile"/>. Outside Production, with neither, a development key file is
-/// created (owner-only permissions). In Production a missing master key stops the service from starting.
+/// <see cref="LocalVaultOptions.MasterKeyFile"/>. In Development and Testing hosts, with neither, a development key
+/// file is created (owner-only permissions). In any other host a missing master key stops the service from starting.
 /// </summary>
 public static class MasterKeyLoader
 {
-    public static MasterKey Load(LocalVaultOptions options, bool isProduction)
+    public static MasterKey Load(LocalVaultOptions options, bool developmentKeyAllowed)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.MasterKey is { Length: > 0 } configured)
@@ -22,13 +22,13 @@ public static class MasterKeyLoader
             return ReadFile(configuredFile);
         }
 
-        if (isProduction)
+        if (!developmentKeyAllowed)
         {
             throw new InvalidOperationException(options.MasterKeyFile is null
-                ? "The vault has no master key. In Production set Vault:MasterKey (base64 of 32 random bytes) or " +
-                  "Vault:MasterKeyFile (a file holding it); a development key is never created in Production."
-                : $"The vault master key file '{options.MasterKeyFile}' does not exist. In Production the master key " +
-                  "must be provided; a development key is never created in Production.");
+                ? "The vault has no master key. Outside Development and Testing set Vault:MasterKey (base64 of 32 random bytes) or " +
+                  "Vault:MasterKeyFile (a file holding it); a development key is created only in Development and Testing."
+                : $"The vault master key file '{options.MasterKeyFile}' does not exist. Outside Development and Testing the " +
+                  "master key must be provided; a development key is created only there.");
         }
 
         return LoadOrCreateDevelopmentKey(options.MasterKeyFile ?? LocalVaultOptions.DefaultDevelopmentMasterKeyFile);

@@ -22,6 +22,13 @@ public sealed class KeyVaultRegistrationTests
     }
 
     [Fact, Trait("Rule", "D1")]
+    public async Task A_Staging_host_without_a_master_key_fails_to_start_as_Production_does_D1()
+    {
+        using var host = BuildHost("Staging", new Dictionary<string, string?>());
+        (await Should.ThrowAsync<InvalidOperationException>(() => host.StartAsync())).Message.ShouldContain("master key");
+    }
+
+    [Fact, Trait("Rule", "D1")]
     public async Task Production_host_with_a_master_key_starts_with_the_resilient_vault_D1()
     {
         using var host = BuildHost(Environments.Production, new Dictionary<string, string?>

@@ -10,7 +10,7 @@ public sealed class MasterKeyLoaderTests
     [Fact, Trait("Rule", "D1")]
     public void Production_without_a_master_key_refuses_to_start_D1()
     {
-        var failure = Should.Throw<InvalidOperationException>(() => MasterKeyLoader.Load(new LocalVaultOptions(), isProduction: true));
+        var failure = Should.Throw<InvalidOperationException>(() => MasterKeyLoader.Load(new LocalVaultOptions(), developmentKeyAllowed: false));
 
         failure.Message.ShouldContain("Vault:MasterKey");
         failure.Message.ShouldContain("Production");
@@ -23,7 +23,7 @@ public sealed class MasterKeyLoaderTests
         var path = directory.PathOf("missing.key");
 
         Should.Throw<InvalidOperationException>(() =>
-            MasterKeyLoader.Load(new LocalVaultOptions { MasterKeyFile = path }, isProduction: true));
+            MasterKeyLoader.Load(new LocalVaultOptions { MasterKeyFile = path }, developmentKeyAllowed: false));
 
         File.Exists(path).ShouldBeFalse();
     }
@@ -33,7 +33,7 @@ public sealed class MasterKeyLoaderTests
     {
         var configured = RandomNumberGenerator.GetBytes(32);
         using var fromConfig = MasterKeyLoader.Load(
-            new LocalVaultOptions { MasterKey = Convert.ToBase64String(configured) }, isProduction: true);
+            new LocalVaultOptions { MasterKey = Convert.ToBase64String(configured) }, developmentKeyAllowed: false);
         using var reference = MasterKey.FromBytes(configured);
 
         reference.Open(fromConfig.Seal("secret"u8, "row"), "row").ShouldBe("secret"u8.ToArray());
@@ -45,7 +45,7 @@ public sealed class MasterKeyLoaderTests
         var tooShort = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
 
         var failure = Should.Throw<InvalidOperationException>(() =>
-            MasterKeyLoader.Load(new LocalVaultOptions { MasterKey = tooShort }, isProduction: false));
+            MasterKeyLoader.Load(new LocalVaultOptions { MasterKey = tooShort }, developmentKeyAllowed: true));
 
         failure.Message.ShouldContain("32 bytes");
         failure.Message.ShouldNotContain(tooShort);
@@ -58,8 +58,8 @@ public sealed class MasterKeyLoaderTests
         var path = Path.Combine(directory.Path, "vault", "master.key");
         var options = new LocalVaultOptions { MasterKeyFile = path };
 
-        using var first = MasterKeyLoader.Load(options, isProduction: false);
-        using var second = MasterKeyLoader.Load(options, isProduction: false);
+        using var first = MasterKeyLoader.Load(options, developmentKeyAllowed: true);
+        using var second = MasterKeyLoader.Load(options, developmentKeyAllowed: true);
 
         File.Exists(path).ShouldBeTrue();
         Convert.FromBase64String(File.ReadAllText(path)).Length.ShouldBe(32);
@@ -80,7 +80,7 @@ public sealed class MasterKeyLoaderTests
         using var directory = new TemporaryDirectory();
         var options = new LocalVaultOptions { MasterKeyFile = Path.Combine(directory.Path, "master.key") };
 
-        var keys = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => MasterKeyLoader.Load(options, false))));
+        var keys = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => MasterKeyLoader.Load(options, developmentKeyAllowed: true))));
 
         var sealedByFirst = keys[0].Seal("x"u8, "ad");
         foreach (var key in keys)
