@@ -13,6 +13,9 @@ public static class Rules
     public const string D1 = "D1", D2 = "D2", D3 = "D3", D4 = "D4", D5 = "D5";
     public const string S1 = "S1", S2 = "S2", S3 = "S3", S4 = "S4";
 
+    /// <summary>Tenant, region and environment ids have one canonical form; regions come from configuration.</summary>
+    public const string X3 = "X3";
+
     /// <summary>Not a rule of the product: the caller is not allowed to act (role, tenant or environment claim).</summary>
     public const string Authorization = "AUTHZ";
 

@@ -21,6 +21,7 @@ using KeyPlatform.EnvironmentEncryption.Store;
 using KeyPlatform.EnvironmentEncryption.Tenants;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Hosting;
+using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Operations;
 using KeyPlatform.Vault.DependencyInjection;
@@ -72,7 +73,7 @@ public sealed class Program
         });
 
         var services = builder.Services;
-        services.AddKeyVault(builder.Configuration);
+        services.AddKeyVault(builder.Configuration, vault => vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names);
         services.AddSingleton(rules);
         services.AddSingleton<IIntegrationEventMap, EnvironmentEncryptionIntegrationEvents>();
         services.AddSingleton<EnvironmentReader>();

@@ -15,6 +15,7 @@ using KeyPlatform.KeyService.Tenants;
 using KeyPlatform.KeyService.Tenants.Enabling;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Hosting;
+using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Operations;
 using KeyPlatform.Vault.DependencyInjection;
@@ -49,7 +50,7 @@ public sealed class Program
             },
         });
         var services = builder.Services;
-        services.AddKeyVault(builder.Configuration);
+        services.AddKeyVault(builder.Configuration, vault => vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names);
         services.AddSingleton(builder.Configuration.GetSection("Rules").Get<TenantKeyRules>() ?? new TenantKeyRules());
         services.AddSingleton<IIntegrationEventMap, KeyServiceIntegrationEvents>();
         services.AddSingleton<TenantKeyFactsReader>();

@@ -3,6 +3,7 @@ using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Hosting;
+using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Operations;
 using KeyPlatform.TenantLock.Dashboard;
@@ -38,7 +39,7 @@ public sealed class Program
             },
         });
         var services = builder.Services;
-        services.AddKeyVault(builder.Configuration);
+        services.AddKeyVault(builder.Configuration, vault => vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names);
         services.AddSingleton(builder.Configuration.GetSection("Rules").Get<TenantLockRules>() ?? new TenantLockRules());
         services.AddSingleton<IIntegrationEventMap, TenantLockIntegrationEvents>();
         services.AddSingleton<LockCycles>();

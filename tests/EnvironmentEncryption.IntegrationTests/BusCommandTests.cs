@@ -24,13 +24,14 @@ public sealed class BusCommandTests(PlatformFixture platform)
         await using var refused = await BusProbe<CommandRefused>.StartAsync(platform.Bus);
         await using var changes = await BusProbe<EnvironmentEncryptionChanged>.StartAsync(platform.Bus);
 
-        await platform.SendAsync(new RegisterEnvironment(tenant, "Europe", environment, "From the bus", EnvironmentType.Sandbox,
+        await platform.SendAsync(new RegisterEnvironment(tenant, PlatformFixture.Region, environment, "From the bus", EnvironmentType.Sandbox,
             EnvironmentStorage.SingleStore, "9.2.24011.00200", platform.Clock.GetUtcNow().AddMinutes(1)), admin);
         (await refused.WaitForAsync(r => r.TenantId == tenant, "registration by a tenant admin to be refused")).Message.Rule
             .ShouldBe(Rules.Authorization);
 
-        await platform.SendAsync(new RegisterEnvironment(tenant, "Europe", environment, "From the bus", EnvironmentType.Sandbox,
-            EnvironmentStorage.SingleStore, "9.2.24011.00200", platform.Clock.GetUtcNow().AddMinutes(1)), new Actor("provisioning", "*", new HashSet<string> { PlatformRoles.PlatformOperator }, new HashSet<string>()));
+        await platform.SendAsync(new RegisterEnvironment(tenant, PlatformFixture.Region, environment, "From the bus", EnvironmentType.Sandbox,
+            EnvironmentStorage.SingleStore, "9.2.24011.00200", platform.Clock.GetUtcNow().AddMinutes(1)),
+            new Actor("provisioning", "*", new HashSet<string> { PlatformRoles.PlatformOperator }, new HashSet<string>()));
         var registered = (await changes.WaitForAsync(c => c.EnvironmentId == environment, "the registration to be published")).Message;
         registered.Region.ShouldBe("europe");
         registered.Protection.ShouldBe(EnvironmentProtection.PlatformKey);

@@ -257,5 +257,5 @@ public sealed class TenantLockDeciderTests
 
     [Fact]
     public void A_lock_cycle_id_names_its_tenant_and_region() =>
-        TenantLockCycle.ParseStreamKey(TenantLockCycle.StreamKey("a:b", "Europe", 12)).ShouldBe(("a:b", "europe"));
+        TenantLockCycle.ParseStreamKey(TenantLockCycle.StreamKey("a:b", "europe", 12)).ShouldBe(("a:b", "europe"));
 }

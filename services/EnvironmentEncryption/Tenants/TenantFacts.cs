@@ -64,12 +64,6 @@ public sealed record TenantKeyBecameActive(string TenantId, string Region, strin
 /// the region has no active key until one is activated again (U1).</summary>
 public sealed record TenantKeysWereLocked(string TenantId, string Region, string LockCycleId, string Thumbprint, DateTimeOffset LockedAt);
 
-/// <summary>Regions are compared the way KeyService names them in its streams.</summary>
-public static class Regions
-{
-    public static string Normalize(string region) => region.Trim().ToLowerInvariant();
-}
-
 public sealed class TenantEncryptionEnabledConsumer(IDocumentStore store, TimeProvider time)
     : IdempotentConsumer<TenantEncryptionEnabled>(store, time)
 {
@@ -88,7 +82,7 @@ public sealed class TenantKeysLockedConsumer(IDocumentStore store, TimeProvider 
     {
         var message = context.Message;
         var facts = await session.Events.FetchForWriting<TenantFacts>(TenantFacts.StreamKey(message.TenantId), context.CancellationToken);
-        facts.AppendOne(new TenantKeysWereLocked(message.TenantId, Regions.Normalize(message.Region), message.LockCycleId, message.Thumbprint,
+        facts.AppendOne(new TenantKeysWereLocked(message.TenantId, message.Region, message.LockCycleId, message.Thumbprint,
             message.LockedAt));
     }
 }

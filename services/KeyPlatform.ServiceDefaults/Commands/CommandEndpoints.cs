@@ -1,11 +1,12 @@
 using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.ServiceDefaults.Identifiers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KeyPlatform.ServiceDefaults.Commands;
 
 /// <summary>The HTTP way into a command handler: actor from the token, correlation from the request, refusal
-/// to ProblemDetails.</summary>
+/// to ProblemDetails. The command's ids are checked (X3) before the handler runs, as on the bus.</summary>
 public static class CommandEndpoints
 {
     public const string CorrelationHeader = "X-Correlation-Id";
@@ -18,8 +19,11 @@ public static class CommandEndpoints
             return Results.Problem(RefusalProblems.ToProblemDetails(
                 Refusal.Unauthorized("The token carries no subject or tenant (tid) claim.")));
 
-        var handler = http.RequestServices.GetRequiredService<ICommandHandler<TCommand>>();
         var time = http.RequestServices.GetRequiredService<TimeProvider>();
+        if (http.RequestServices.GetRequiredService<PlatformIds>().Check(command) is { } notCanonical)
+            return RefusalProblems.ToResult(notCanonical, time);
+
+        var handler = http.RequestServices.GetRequiredService<ICommandHandler<TCommand>>();
         var context = CommandContext.ForHttp(actor, http.Request.Headers[CorrelationHeader].FirstOrDefault() ?? http.TraceIdentifier);
         var result = await handler.HandleAsync(command, context, http.RequestAborted);
         if (result.Refusal is { } refusal) return RefusalProblems.ToResult(refusal, time);

@@ -11,7 +11,7 @@ public static class RefusalProblems
     public static int StatusCodeFor(Refusal refusal) => refusal.Rule switch
     {
         Rules.Authorization => StatusCodes.Status403Forbidden,
-        Rules.Validation => StatusCodes.Status400BadRequest,
+        Rules.Validation or Rules.X3 => StatusCodes.Status400BadRequest,
         Rules.NotFound => StatusCodes.Status404NotFound,
         _ => StatusCodes.Status409Conflict,
     };
@@ -27,6 +27,7 @@ public static class RefusalProblems
                 Rules.Authorization => "Not allowed for this caller",
                 Rules.Validation => "The request is not valid",
                 Rules.NotFound => "Not found",
+                Rules.X3 => "An id is not in its canonical form or not known (rule X3)",
                 _ => $"Refused by rule {refusal.Rule}",
             },
             Detail = refusal.Reason,

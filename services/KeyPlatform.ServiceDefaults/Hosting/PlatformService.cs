@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Deadlines;
+using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Operations;
 using KeyPlatform.ServiceDefaults.Persistence;
@@ -68,6 +69,8 @@ public static class PlatformServiceExtensions
         var configuration = builder.Configuration;
 
         services.AddSingleton(new ServiceIdentity(options.ServiceName, options.Sender));
+        services.TryAddSingleton(PlatformRegions.FromConfiguration(configuration));
+        services.TryAddSingleton<PlatformIds>();
         services.TryAddSingleton(ClockControl.CreateTimeProvider(configuration, builder.Environment));
         services.AddPlatformAuthentication(configuration, builder.Environment);
         services.AddProblemDetails();
@@ -160,13 +163,14 @@ public static class PlatformServiceExtensions
             telemetry.UseOtlpExporter();
     }
 
-    /// <summary>Health (anonymous), OpenAPI document, auth middleware.</summary>
+    /// <summary>Health (anonymous), OpenAPI document, auth middleware, the X3 check of ids in routes.</summary>
     public static WebApplication UsePlatformDefaults(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseCanonicalRouteIds();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") })
             .AllowAnonymous();

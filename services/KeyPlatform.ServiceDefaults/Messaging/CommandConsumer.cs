@@ -1,21 +1,25 @@
 using KeyPlatform.Contracts;
 using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Identifiers;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 
 namespace KeyPlatform.ServiceDefaults.Messaging;
 
 /// <summary>The bus way into a command handler: the actor the bus edge proved (<see cref="MessagePrincipal"/>), the message id as the command id (so a
-/// redelivery is recognised), and a refusal published as <see cref="CommandRefused"/>.</summary>
-public sealed class CommandConsumer<TCommand>(ICommandHandler<TCommand> handler, TimeProvider time,
+/// redelivery is recognised), the command's ids checked (X3) before the handler runs, as over HTTP, and a refusal
+/// published as <see cref="CommandRefused"/>.</summary>
+public sealed class CommandConsumer<TCommand>(ICommandHandler<TCommand> handler, PlatformIds ids, TimeProvider time,
     ILogger<CommandConsumer<TCommand>> logger) : IConsumer<TCommand> where TCommand : class, ITenantCommand
 {
     public async Task Consume(ConsumeContext<TCommand> context)
     {
         var commandContext = BusCommandContext.From(context);
         var commandId = commandContext.CommandId;
-        var result = await handler.HandleAsync(context.Message, commandContext, context.CancellationToken);
+        var result = ids.Check(context.Message) is { } notCanonical
+            ? CommandResult.Refused(notCanonical)
+            : await handler.HandleAsync(context.Message, commandContext, context.CancellationToken);
 
         if (result.Refusal is not { } refusal) return;
         logger.LogInformation("Command {Command} {CommandId} refused by {Rule}: {Reason}",

@@ -35,6 +35,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
     private readonly TimeProvider _time;
     private readonly VaultSchema _schema;
     private readonly PrivateKeyCache _privateKeys;
+    private readonly VaultRegion _regions;
 
     public LocalKeyVault(LocalVaultOptions options, MasterKey masterKey, TimeProvider? timeProvider = null)
     {
@@ -50,6 +51,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
         _privateKeys = new PrivateKeyCache(options.PrivateKeyCacheSize, _time);
+        _regions = new VaultRegion(options.Regions);
     }
 
     public string Schema => _schema.Name;
@@ -189,14 +191,14 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
 
     public async Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default)
     {
-        var row = await GetOrCreateRegionKeyAsync(KeyPurpose.KeyExchange, VaultRegion.Normalize(region), cancellationToken)
+        var row = await GetOrCreateRegionKeyAsync(KeyPurpose.KeyExchange, _regions.Require(region), cancellationToken)
             .ConfigureAwait(false);
         return new KeyExchangeKeyInfo(row.KeyId, row.Region!, PemEncoding.WriteString("PUBLIC KEY", row.PublicKey));
     }
 
     public async Task<VaultKeyInfo> GetOrCreatePlatformKeyAsync(string region, CancellationToken cancellationToken = default)
     {
-        var row = await GetOrCreateRegionKeyAsync(KeyPurpose.Platform, VaultRegion.Normalize(region), cancellationToken)
+        var row = await GetOrCreateRegionKeyAsync(KeyPurpose.Platform, _regions.Require(region), cancellationToken)
             .ConfigureAwait(false);
         return row.ToInfo();
     }
@@ -204,12 +206,13 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
     private async Task<KeyFileResult<LoadedKey>> ReadByokAsync(byte[] byokFile, string region, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(byokFile);
-        var normalizedRegion = VaultRegion.Normalize(region);
-        var row = await FindRegionKeyAsync(KeyPurpose.KeyExchange, normalizedRegion, cancellationToken).ConfigureAwait(false);
+        var row = _regions.IsConfigured(region)
+            ? await FindRegionKeyAsync(KeyPurpose.KeyExchange, region, cancellationToken).ConfigureAwait(false)
+            : null;
         if (row is null)
         {
             return KeyFileRefusal.K2(
-                $"Region '{normalizedRegion}' has no key-exchange key yet, so no .byok file can be wrapped for it; " +
+                $"Region '{region}' has no key-exchange key yet, so no .byok file can be wrapped for it; " +
                 "get the key-exchange key first and export the key for it.");
         }
 

@@ -35,6 +35,10 @@ public sealed class LocalVaultOptions
 
     public VaultResilienceOptions Resilience { get; set; } = new();
 
+    /// <summary>The regions the vault may create platform and key-exchange keys for, exactly as spelled: the host's
+    /// <c>Platform:Regions</c> (X3), set by the host. None by default: then no region key is ever created.</summary>
+    public IReadOnlyCollection<string> Regions { get; set; } = [];
+
     /// <summary>Reads the settings from the application's root configuration.</summary>
     public static LocalVaultOptions FromConfiguration(IConfiguration configuration)
     {
@@ -75,5 +79,5 @@ public sealed class LocalVaultOptions
     private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     public override string ToString() =>
-        $"LocalVaultOptions {{ Schema = {Schema}, MasterKey = {(MasterKey is null ? "not set" : "set")}, MasterKeyFile = {MasterKeyFile ?? "not set"} }}";
+        $"LocalVaultOptions {{ Schema = {Schema}, Regions = {string.Join(",", Regions)}, MasterKey = {(MasterKey is null ? "not set" : "set")}, MasterKeyFile = {MasterKeyFile ?? "not set"} }}";
 }

@@ -1,20 +1,19 @@
-using System.Text.RegularExpressions;
-
 namespace KeyPlatform.Vault.Local;
 
-/// <summary>Region names as the vault stores them: lowercase letters, digits and dashes ("westeurope", "us-east").</summary>
-internal static partial class VaultRegion
+/// <summary>
+/// X3 inside the vault: a platform or key-exchange key is created only for a region the host configured
+/// (<see cref="LocalVaultOptions.Regions"/>, the platform's <c>Platform:Regions</c>), spelled exactly as configured.
+/// The edges refuse other names first; this keeps a caller that slipped past them from minting keys.
+/// </summary>
+internal sealed class VaultRegion(IEnumerable<string> configured)
 {
-    public static string Normalize(string region)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(region);
-        var normalized = region.Trim().ToLowerInvariant();
-        return RegionPattern().IsMatch(normalized)
-            ? normalized
-            : throw new ArgumentException(
-                "A region name is 1 to 63 lowercase letters, digits or dashes, starting with a letter or digit.", nameof(region));
-    }
+    private readonly HashSet<string> _configured = new(configured, StringComparer.Ordinal);
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
-    private static partial Regex RegionPattern();
+    public bool IsConfigured(string? region) => region is not null && _configured.Contains(region);
+
+    public string Require(string region) => IsConfigured(region)
+        ? region
+        : throw new ArgumentException(
+            $"'{region}' is not a configured region; the vault keeps region keys only for: {string.Join(", ", _configured.Order(StringComparer.Ordinal))}.",
+            nameof(region));
 }

@@ -12,7 +12,7 @@ public sealed record TenantKeyRing(string Id, string TenantId, string Region, IR
 {
     private const string StreamPrefix = "tenant-key:";
 
-    public static string StreamKey(string tenantId, string region) => $"{StreamPrefix}{tenantId}:{region.ToLowerInvariant()}";
+    public static string StreamKey(string tenantId, string region) => $"{StreamPrefix}{tenantId}:{region}";
 
     /// <summary>The tenant and region a stream key names (regions never contain ':').</summary>
     public static (string TenantId, string Region) ParseStreamKey(string streamKey)

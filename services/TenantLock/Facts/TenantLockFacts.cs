@@ -11,7 +11,7 @@ public sealed class ActiveKeyFactsDocument
     public string Thumbprint { get; set; } = "";
     public DateTimeOffset LastKeyChangeAt { get; set; }
 
-    public static string KeyFor(string tenantId, string region) => $"{tenantId}:{region.ToLowerInvariant()}";
+    public static string KeyFor(string tenantId, string region) => $"{tenantId}:{region}";
 }
 
 /// <summary>One environment, as EnvironmentEncryption's events told it: the saga locks those under the tenant key (L3).</summary>

@@ -43,7 +43,7 @@ public sealed record TenantLockCycle(
     private const string StreamPrefix = "tenant-lock:";
 
     public static string StreamKey(string tenantId, string region, int cycleNumber) =>
-        $"{StreamPrefix}{tenantId}:{region.ToLowerInvariant()}:{cycleNumber}";
+        $"{StreamPrefix}{tenantId}:{region}:{cycleNumber}";
 
     /// <summary>The tenant and region a lock cycle id names (regions never contain ':').</summary>
     public static (string TenantId, string Region) ParseStreamKey(string streamKey)

@@ -58,7 +58,20 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         using var unwrapped = await _vault.UnwrapAsync(platformKey.KeyId, wrapped.Ciphertext);
 
         unwrapped.PlaintextKey.ShouldBe(dataKey);
-        (await _vault.GetOrCreatePlatformKeyAsync("WestEurope")).ShouldBe(platformKey);
+        (await _vault.GetOrCreatePlatformKeyAsync("westeurope")).ShouldBe(platformKey);
+    }
+
+    [Theory, Trait("Rule", "X3")]
+    [InlineData("WestEurope")]
+    [InlineData(" westeurope")]
+    [InlineData("westeurope\u00a0")]
+    [InlineData("made-up")]
+    public async Task No_platform_or_key_exchange_key_is_created_for_a_region_that_is_not_configured_X3(string region)
+    {
+        await Should.ThrowAsync<ArgumentException>(() => _vault.GetOrCreatePlatformKeyAsync(region));
+        await Should.ThrowAsync<ArgumentException>(() => _vault.GetOrCreateKeyExchangeKeyAsync(region));
+
+        (await CountRowsAsync("region = @region", ("region", region))).ShouldBe(0);
     }
 
     [Fact, Trait("Rule", "K3")]

@@ -31,6 +31,10 @@ public sealed class VaultDatabase : IAsyncLifetime
 
     public string Schema { get; }
 
+    /// <summary>The regions the test vaults are configured with (X3: the vault creates region keys for these only).</summary>
+    public static readonly IReadOnlyCollection<string> Regions =
+        ["westeurope", "northeurope", "uksouth", "canadacentral", "brazilsouth", "inspected-region"];
+
     /// <summary>The master key of <see cref="Vault"/>; tests look for it in the database and must not find it.</summary>
     public byte[] MasterKeyBytes { get; }
 
@@ -47,7 +51,7 @@ public sealed class VaultDatabase : IAsyncLifetime
     public LocalKeyVault NewVault(string? schema = null, byte[]? masterKey = null, TimeProvider? time = null)
     {
         var vault = new LocalKeyVault(
-            new LocalVaultOptions { ConnectionString = ConnectionString, Schema = schema ?? Schema },
+            new LocalVaultOptions { ConnectionString = ConnectionString, Schema = schema ?? Schema, Regions = Regions },
             MasterKey.FromBytes(masterKey ?? MasterKeyBytes),
             time);
         _vaults.Add(vault);

@@ -18,7 +18,7 @@ public sealed class TenantKeyActivatedConsumer(IDocumentStore store, TimeProvide
     protected override async Task HandleAsync(ConsumeContext<TenantKeyActivated> context, IDocumentSession session)
     {
         var message = context.Message;
-        var region = Regions.Normalize(message.Region);
+        var region = message.Region;
         var became = new TenantKeyBecameActive(message.TenantId, region, message.KeyId, message.VaultKeyId, message.Thumbprint,
             message.ActivatedAt);
         var facts = await session.Events.FetchForWriting<TenantFacts>(TenantFacts.StreamKey(message.TenantId), context.CancellationToken);

@@ -17,7 +17,7 @@ public sealed class RegisterEnvironmentHandler(StreamCommands streams, Environme
     {
         if (context.Actor.MustBeOperatorOf(command.TenantId) is { } denied) return CommandResult.Refused(denied);
         if (Validate(command) is { } invalid) return CommandResult.Refused(invalid);
-        command = command with { Region = Regions.Normalize(command.Region), Name = command.Name.Trim(), Version = command.Version.Trim() };
+        command = command with { Name = command.Name.Trim(), Version = command.Version.Trim() };
 
         var existing = await reader.EnvironmentAsync(command.EnvironmentId, cancellationToken);
         if (EnvironmentDecider.CanRegister(existing, command) is { } refusal) return CommandResult.Refused(refusal);
@@ -30,10 +30,8 @@ public sealed class RegisterEnvironmentHandler(StreamCommands streams, Environme
     }
 
     private static Refusal? Validate(RegisterEnvironment command) =>
-        Identifiers.Check(command.EnvironmentId, "The environment id")
-        ?? Identifiers.Check(command.TenantId, "The tenant id")
-        ?? Identifiers.Check(command.Region, "The region")
-        ?? (string.IsNullOrWhiteSpace(command.Name) || command.Name.Trim().Length > 200
+        // The tenant, region and environment ids were checked at the edge (X3, PlatformIds).
+        (string.IsNullOrWhiteSpace(command.Name) || command.Name.Trim().Length > 200
             ? Refusal.Invalid("An environment name of 1 to 200 characters is required.") : null)
         ?? (!Version.TryParse(command.Version?.Trim(), out _)
             ? Refusal.Invalid($"The environment version '{command.Version}' is not a version such as 9.2.21052.00103.") : null)

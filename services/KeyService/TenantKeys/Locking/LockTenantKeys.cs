@@ -1,6 +1,7 @@
 using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.Contracts.Keys;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.Vault;
@@ -26,13 +27,15 @@ public sealed class LockTenantKeysHandler(StreamCommands streams, TenantKeyRules
 }
 
 /// <summary>Answers the saga either way: the lock starts (an event of the ring, relayed) or
-/// <see cref="TenantKeyLockRefused"/> with the rule.</summary>
-public sealed class LockTenantKeysConsumer(ICommandHandler<LockTenantKeys> handler, TimeProvider time) : IConsumer<LockTenantKeys>
+/// <see cref="TenantKeyLockRefused"/> with the rule. The ids are checked (X3) as for every bus command.</summary>
+public sealed class LockTenantKeysConsumer(ICommandHandler<LockTenantKeys> handler, PlatformIds ids, TimeProvider time) : IConsumer<LockTenantKeys>
 {
     public async Task Consume(ConsumeContext<LockTenantKeys> context)
     {
         var command = context.Message;
-        var result = await handler.HandleAsync(command, BusCommandContext.From(context), context.CancellationToken);
+        var result = ids.Check(command) is { } notCanonical
+            ? CommandResult.Refused(notCanonical)
+            : await handler.HandleAsync(command, BusCommandContext.From(context), context.CancellationToken);
         if (result.Refusal is { } refusal)
             await context.Publish(new TenantKeyLockRefused(command.TenantId, command.Region, command.LockCycleId, refusal.Rule,
                 refusal.Reason, refusal.AllowedAt, time.GetUtcNow()));

@@ -19,7 +19,7 @@ public sealed class EnvironmentObservers(IDocumentStore store, LockCycles cycles
         {
             Id = changed.EnvironmentId,
             TenantId = changed.TenantId,
-            Region = changed.Region.ToLowerInvariant(),
+            Region = changed.Region,
             Protection = changed.Protection,
             State = changed.State,
         });
