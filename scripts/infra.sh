@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Private PostgreSQL and RabbitMQ for Key Platform, on 127.0.0.1 only, with their data under .data/.
 #
-#   scripts/infra.sh [up]          install RabbitMQ if missing, start both, create users/vhost/database
+#   scripts/infra.sh [up]          install RabbitMQ if missing, start both, create users/vhost/database and the
+#                                  per-service broker users and command queues (deploy/rabbitmq/)
 #   scripts/infra.sh down          stop the instances this script runs (never a system-wide one)
 #   scripts/infra.sh status        say whether each is running (exit 0 only when both are)
 #   scripts/infra.sh env           print `export` lines for the services and tests:  eval "$(scripts/infra.sh env)"
+#                                  (with the broker users' passwords, KP_<USER>_BROKER_PASSWORD)
 #   scripts/infra.sh psql [ARGS]   psql as keyplatform over TCP
 #   scripts/infra.sh rabbitmqctl [ARGS]   rabbitmqctl against the private node (it has its own cookie)
 #

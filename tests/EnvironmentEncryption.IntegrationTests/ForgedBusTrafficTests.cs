@@ -20,16 +20,6 @@ public sealed class ForgedBusTrafficTests(PlatformFixture platform) : IClassFixt
 {
     private const string ErrorQueue = Queues.EnvironmentEncryption + "_error";
 
-    private async Task<(string Tenant, PlatformFixture.ActiveKey Key, string Environment)> EnvironmentUnderTenantKeyAsync()
-    {
-        var tenant = await platform.TenantAsync();
-        var key = await platform.FirstKeyAsync(tenant);
-        var environment = await platform.RegisterAsync(tenant);
-        await platform.WriteOkAsync(tenant, environment, "invoice-7", "EUR 1,200.00 due 2026-04-01");
-        await platform.ApplyAndWaitAsync(tenant, environment);
-        return (tenant, key, environment);
-    }
-
     private async Task<int> EventCountAsync(string environment)
     {
         await using var session = platform.Environments.Services.GetRequiredService<IDocumentStore>().QuerySession();
@@ -52,7 +42,7 @@ public sealed class ForgedBusTrafficTests(PlatformFixture platform) : IClassFixt
     [Trait("Rule", "X2")]
     public async Task A_lock_and_a_delete_forged_through_the_management_API_with_operator_headers_change_nothing_X2_L1_L7()
     {
-        var (tenant, _, environment) = await EnvironmentUnderTenantKeyAsync();
+        var (tenant, _, environment) = await platform.EnvironmentUnderTenantKeyAsync();
         var before = await EventCountAsync(environment);
         var cycle = $"tenant-lock:{tenant}:europe:99";
         var headers = new Dictionary<string, object>
@@ -83,7 +73,7 @@ public sealed class ForgedBusTrafficTests(PlatformFixture platform) : IClassFixt
     [Trait("Rule", "X2")]
     public async Task The_saga_only_commands_from_a_platform_service_with_an_operator_token_are_refused_AUTHZ_X2()
     {
-        var (tenant, _, environment) = await EnvironmentUnderTenantKeyAsync();
+        var (tenant, _, environment) = await platform.EnvironmentUnderTenantKeyAsync();
         var before = await EventCountAsync(environment);
         await using var refusals = await BusProbe<CommandRefused>.StartAsync(platform.Bus);
         var operatorToken = platform.TokenOf(new Actor("ops", "*", new HashSet<string> { PlatformRoles.PlatformOperator }, new HashSet<string>()));
@@ -103,7 +93,7 @@ public sealed class ForgedBusTrafficTests(PlatformFixture platform) : IClassFixt
     [Trait("Rule", "X2")]
     public async Task A_TenantKeyActivated_not_sent_by_KeyService_rewraps_nothing_X2_K8()
     {
-        var (tenant, key, environment) = await EnvironmentUnderTenantKeyAsync();
+        var (tenant, key, environment) = await platform.EnvironmentUnderTenantKeyAsync();
         var before = await EventCountAsync(environment);
         var forgedId = NewId.NextGuid();
         var forged = new TenantKeyActivated(tenant, PlatformFixture.Region, "forged-key", "vault-key-of-someone-else",

@@ -18,16 +18,6 @@ namespace EnvironmentEncryption.IntegrationTests;
 [Collection(PlatformCollection.Name)]
 public sealed class LockTests(PlatformFixture platform)
 {
-    private async Task<(string Tenant, PlatformFixture.ActiveKey Key, string Environment)> EnvironmentUnderTenantKeyAsync()
-    {
-        var tenant = await platform.TenantAsync();
-        var key = await platform.FirstKeyAsync(tenant);
-        var environment = await platform.RegisterAsync(tenant);
-        await platform.WriteOkAsync(tenant, environment, "invoice-7", "EUR 1,200.00 due 2026-04-01");
-        await platform.ApplyAndWaitAsync(tenant, environment);
-        return (tenant, key, environment);
-    }
-
     private async Task<EnvironmentLocked> LockAsync(string tenant, string environment, string cycle)
     {
         await using var locked = await BusProbe<EnvironmentLocked>.StartAsync(platform.Bus);
@@ -39,7 +29,7 @@ public sealed class LockTests(PlatformFixture platform)
     [Trait("Rule", "E6")]
     public async Task A_lock_drops_the_cached_plaintext_key_and_refuses_every_release_and_KeyService_counts_it_E6_D4_K11()
     {
-        var (tenant, _, environment) = await EnvironmentUnderTenantKeyAsync();
+        var (tenant, _, environment) = await platform.EnvironmentUnderTenantKeyAsync();
         (await platform.ReleaseAsync(tenant, environment)).StatusCode.ShouldBe(HttpStatusCode.OK);
         platform.Cache.Contains(environment).ShouldBeTrue();
         var cachedBytes = platform.Cache.BufferOf(environment)!;
@@ -84,7 +74,7 @@ public sealed class LockTests(PlatformFixture platform)
     [Trait("Rule", "U2")]
     public async Task After_the_key_left_the_vault_and_came_back_under_a_new_vault_id_the_admin_unlocks_and_reads_the_same_data_U2_D4()
     {
-        var (tenant, key, environment) = await EnvironmentUnderTenantKeyAsync();
+        var (tenant, key, environment) = await platform.EnvironmentUnderTenantKeyAsync();
         await LockAsync(tenant, environment, $"tenant-lock:{tenant}:europe:1");
         var vault = platform.Vault.Inner;
         (await vault.DeleteAsync(key.Facts.VaultKeyId)).ShouldBeTrue(); // L4, as the lock does it
@@ -121,7 +111,7 @@ public sealed class LockTests(PlatformFixture platform)
     [Trait("Rule", "L7")]
     public async Task An_environment_still_locked_is_deleted_with_its_records_and_backups_when_the_saga_says_so_L7()
     {
-        var (tenant, _, environment) = await EnvironmentUnderTenantKeyAsync();
+        var (tenant, _, environment) = await platform.EnvironmentUnderTenantKeyAsync();
         (await platform.Admin(tenant).PostJsonAsync($"/v1/tenants/{tenant}/environments/{environment}/backups", new { label = "nightly" }))
             .StatusCode.ShouldBe(HttpStatusCode.Created);
         await LockAsync(tenant, environment, $"tenant-lock:{tenant}:europe:7");

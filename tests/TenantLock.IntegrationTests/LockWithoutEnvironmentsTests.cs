@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using KeyPlatform.Contracts;
 using KeyPlatform.Contracts.Keys;
+using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.KeyService.TenantKeys.KeyInventory;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.TenantLock.TenantLocks;
@@ -192,6 +193,31 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
             inventory.Keys.Single(k => k.Name == "k1").State.ShouldBe(TenantKeyState.Locked);
             inventory.Keys.Single(k => k.Name == "k2").State.ShouldBe(TenantKeyState.Deleted);
         }
+    }
+
+    [Fact]
+    [Trait("Rule", "X2")]
+    public async Task A_TenantKeyLockRefused_not_sent_by_KeyService_leaves_the_lock_cycle_as_it_is_X2_L5()
+    {
+        var (pfx, _) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        clock.SetUtcNow((await InventoryAsync(keyAdmin, tenant)).LastActivatedAt!.Value + TimeSpan.FromHours(72));
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var locked = await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete");
+        await using var platform = await TestBus.StartAsync(broker, Sender.PlatformService);
+        var forgedId = MassTransit.NewId.NextGuid();
+
+        await platform.SendAsync(Queues.TenantLock, new TenantKeyLockRefused(tenant, Region, locked.LockCycleId, Rules.L2, "forged",
+            null, clock.GetUtcNow()), token: null, context => context.MessageId = forgedId);
+
+        var faulted = await Eventually.GetAsync(async () =>
+            (await broker.Management.PeekAsync(broker.VirtualHost, Queues.TenantLock + "_error"))
+            .FirstOrDefault(m => m.Payload.Contains(forgedId.ToString(), StringComparison.Ordinal)), "the forged refusal in the error queue");
+        faulted.Header("MT-Fault-Message")!.ShouldContain("may be sent only by KeyService");
+        var after = await ProgressWhenAsync(lockAdmin, tenant, _ => true, "the lock progress");
+        after.Phase.ShouldBe(LockPhase.Locked);
+        after.RefusalRule.ShouldBeNull();
+        after.ClosedAt.ShouldBeNull();
     }
 
     private async Task<string> VaultKeyIdOfAsync(string tenant)

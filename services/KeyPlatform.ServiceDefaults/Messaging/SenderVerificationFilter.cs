@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace KeyPlatform.ServiceDefaults.Messaging;
 
-/// <summary>The bus edge of trust, before any consumer (X2, issue-9 design in docs/decisions/0005): the message's
+/// <summary>The bus edge of trust, before any consumer (X2, docs/decisions/0007): the message's
 /// broker-proven sender (RabbitMQ <c>user_id</c>) must be one its type's <see cref="SentByAttribute"/> allows, and a
 /// platform service's message must carry a valid access token of the user it acts for. The proved principal becomes
 /// the <see cref="MessagePrincipal"/> payload. A message that fails changes nothing: a command is answered by

@@ -196,6 +196,17 @@ public class PlatformFixture : IAsyncLifetime
         return id;
     }
 
+    /// <summary>A new tenant with an active key and an environment under it holding one record ("invoice-7").</summary>
+    public async Task<(string Tenant, ActiveKey Key, string Environment)> EnvironmentUnderTenantKeyAsync()
+    {
+        var tenant = await TenantAsync();
+        var key = await FirstKeyAsync(tenant);
+        var environment = await RegisterAsync(tenant);
+        await WriteOkAsync(tenant, environment, "invoice-7", "EUR 1,200.00 due 2026-04-01");
+        await ApplyAndWaitAsync(tenant, environment);
+        return (tenant, key, environment);
+    }
+
     public async Task<EnvironmentStatusView> StatusAsync(string tenant, string environment) =>
         await (await Admin(tenant).GetAsync($"/v1/tenants/{tenant}/environments/{environment}")).ReadAsync<EnvironmentStatusView>();
 

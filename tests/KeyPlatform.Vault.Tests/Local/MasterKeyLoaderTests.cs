@@ -8,12 +8,12 @@ namespace KeyPlatform.Vault.Tests.Local;
 public sealed class MasterKeyLoaderTests
 {
     [Fact, Trait("Rule", "D1")]
-    public void Production_without_a_master_key_refuses_to_start_D1()
+    public void Outside_Development_and_Testing_without_a_master_key_the_vault_refuses_to_start_D1()
     {
         var failure = Should.Throw<InvalidOperationException>(() => MasterKeyLoader.Load(new LocalVaultOptions(), developmentKeyAllowed: false));
 
         failure.Message.ShouldContain("Vault:MasterKey");
-        failure.Message.ShouldContain("Production");
+        failure.Message.ShouldContain("Outside Development and Testing");
     }
 
     [Fact, Trait("Rule", "D1")]
