@@ -10,39 +10,52 @@ namespace KeyPlatform.Vault;
 /// </summary>
 /// <remarks>
 /// Key ids are the vault's own opaque ids. Every call that names a key that is not (or no longer) in the vault
-/// throws <see cref="VaultKeyNotFoundException"/>.
+/// throws <see cref="VaultKeyNotFoundException"/>. Every key is bound to its <see cref="VaultKeyOwner"/> when it is
+/// created or imported; a wrap or unwrap names the key by a <see cref="VaultKeyReference"/> (id, expected owner,
+/// expected thumbprint) and throws <see cref="VaultKeyOwnershipException"/>, doing nothing, when the key differs.
 /// </remarks>
 public interface IKeyVault
 {
-    /// <summary>Stores an RSA 2048-bit private key (K4). The caller checked the file with <see cref="KeyFileReader"/>.</summary>
-    Task<VaultKeyInfo> ImportAsync(VaultKeyName name, RSA privateKey, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Stores an RSA 2048-bit private key (K4) as a key of <paramref name="owner"/>, a tenant. The caller checked the file
+    /// with <see cref="KeyFileReader"/> and proved possession with <see cref="PossessionProof.Prove"/>.
+    /// </summary>
+    Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Unwraps a .byok file with this region's key-exchange key, inside the vault, and stores the key it carries (K4).
-    /// A file that breaks K2 is refused with the reason, nothing is stored.
+    /// Unwraps a .byok file with the key-exchange key of the owner's region, inside the vault, and stores the key it
+    /// carries (K4) as a key of <paramref name="owner"/>, provided its thumbprint is <paramref name="provedThumbprint"/>
+    /// (what <see cref="PossessionProof.ProveByokAsync"/> proved for this file). A file that breaks K2 is refused with
+    /// the reason; nothing is stored.
     /// </summary>
     Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(
-        VaultKeyName name, byte[] byokFile, string region, CancellationToken cancellationToken = default);
+        VaultKeyName name, VaultKeyOwner owner, byte[] byokFile, string provedThumbprint, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Reads a .byok file with this region's key-exchange key and returns the public-key thumbprint of the key it
-    /// carries, storing nothing: proof of possession for lock and unlock (L1, U1) by a key that came in as .byok.
+    /// Opens a .byok file with this region's key-exchange key, inside the vault, and signs <paramref name="challenge"/>
+    /// with the key it carries, storing nothing: the vault's half of a proof of possession (K2, L1, U1) by a key that
+    /// comes as .byok. <see cref="PossessionProof.Verify"/> checks the answer.
     /// </summary>
-    Task<KeyFileResult<string>> ReadByokThumbprintAsync(
-        byte[] byokFile, string region, CancellationToken cancellationToken = default);
+    Task<KeyFileResult<PossessionSignature>> SignByokChallengeAsync(
+        byte[] byokFile, string region, PossessionChallenge challenge, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Generates a new RSA 2048-bit key inside the vault and returns it once as a .pfx protected by
-    /// <paramref name="pfxPassword"/> (K3). Neither the password nor the .pfx is kept.
+    /// Generates a new RSA 2048-bit key of <paramref name="owner"/> (a tenant) inside the vault and returns it once as a
+    /// .pfx protected by <paramref name="pfxPassword"/> (K3). Neither the password nor the .pfx is kept.
     /// </summary>
     Task<GeneratedVaultKey> GenerateAsync(
-        VaultKeyName name, string pfxPassword, CancellationToken cancellationToken = default);
+        VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default);
 
-    /// <summary>Wraps a data key with RSA-OAEP-SHA256 under a tenant or platform key (D1).</summary>
-    Task<WrappedKey> WrapAsync(string keyId, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Wraps a data key with RSA-OAEP-SHA256 under a tenant or platform key (D1), once the key is the one
+    /// <paramref name="key"/> expects (owner and thumbprint); otherwise <see cref="VaultKeyOwnershipException"/>.
+    /// </summary>
+    Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default);
 
-    /// <summary>Unwraps a data key wrapped by <see cref="WrapAsync"/>. Fails once the key is deleted (D4).</summary>
-    Task<UnwrappedKey> UnwrapAsync(string keyId, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Unwraps a data key wrapped by <see cref="WrapAsync"/>, with the same checks. Fails once the key is deleted (D4).
+    /// </summary>
+    Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Destroys a tenant key (L4): nothing can unwrap with it afterwards. Returns false when the key was already

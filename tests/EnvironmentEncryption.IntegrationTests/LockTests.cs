@@ -86,7 +86,7 @@ public sealed class LockTests(PlatformFixture platform)
 
         // U1, as KeyService will do it: the same key uploaded again gets a new vault id, and is announced active.
         platform.Clock.Advance(TimeSpan.FromHours(2));
-        var reimported = await vault.ImportAsync(new VaultKeyName($"{tenant}/unlock"), key.File.Key);
+        var reimported = await vault.ImportAsync(new VaultKeyName($"{tenant}/unlock"), VaultKeyOwner.Tenant(tenant, PlatformFixture.Region), key.File.Key);
         reimported.KeyId.ShouldNotBe(key.Facts.VaultKeyId);
         reimported.Thumbprint.ShouldBe(key.File.Thumbprint);
         await using var unlocked = await BusProbe<EnvironmentUnlocked>.StartAsync(platform.Bus);

@@ -195,6 +195,29 @@ public sealed class TenantKeyLifecycleTests(KeyServiceFixture fixture) : IClassF
         (await admin.GetAsync(Keys(tenant))).StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [Trait("Rule", "K2")]
+    [InlineData(ForgedKeys.Forgery.ChangedPrivateExponent)]
+    [InlineData(ForgedKeys.Forgery.AnotherKeysPrivateFields)]
+    public async Task A_byok_with_the_right_public_key_and_made_up_private_fields_is_refused_and_nothing_is_stored_K2(
+        ForgedKeys.Forgery forgery)
+    {
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        var kek = (await admin.GetFromJsonAsync<KeyExchangeKeyInfo>($"/v1/regions/{Region}/key-exchange-key", Json.Options))!;
+        using var kekPublic = RSA.Create();
+        kekPublic.ImportFromPem(kek.PublicKeyPem);
+        using var someonesKey = RSA.Create(2048);
+        var byok = ByokFile.Create(ForgedKeys.Pkcs8WithMadeUpPrivateFields(someonesKey, forgery), kekPublic, kek.Kid);
+
+        var response = await admin.PostAsync(Keys(tenant), KeyFiles.Upload("forged", byok, "forged.byok", null));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Conflict, await response.Content.ReadAsStringAsync());
+        var problem = (await response.Content.ReadFromJsonAsync<Problem>(Json.Options))!;
+        problem.Rule.ShouldBe(Rules.K2);
+        problem.Detail!.ShouldContain("does not match its public key");
+        (await admin.GetAsync(Keys(tenant))).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
     private static async Task<byte[]> TamperedByokAsync(HttpClient admin)
     {
         var kek = (await admin.GetFromJsonAsync<KeyExchangeKeyInfo>($"/v1/regions/{Region}/key-exchange-key", Json.Options))!;

@@ -13,6 +13,7 @@ using KeyPlatform.TenantLock.TenantLocks;
 using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using KeyPlatform.Testing;
 using KeyPlatform.Vault;
+using KeyPlatform.Vault.KeyFiles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using KeyServiceApp = KeyPlatform.KeyService.Program;
@@ -134,6 +135,56 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
             "the locking key to be Active again");
         (await VaultKeyIdOfAsync(tenant)).ShouldNotBe(vaultKeyBefore);
         await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Closed, "the cycle to close");
+    }
+
+    private static async Task<byte[]> ForgedByokAsync(HttpClient keyAdmin, RSA publicKeyOwner)
+    {
+        var kek = (await keyAdmin.GetFromJsonAsync<KeyExchangeKeyInfo>($"/v1/regions/{Region}/key-exchange-key", Json))!;
+        using var kekPublic = RSA.Create();
+        kekPublic.ImportFromPem(kek.PublicKeyPem);
+        return ByokFile.Create(ForgedKeys.Pkcs8WithMadeUpPrivateFields(publicKeyOwner), kekPublic, kek.Kid);
+    }
+
+    private static MultipartFormDataContent ByokForm(byte[] byok, params (string Name, string Value)[] fields)
+    {
+        var form = new MultipartFormDataContent { { new ByteArrayContent(byok), "file", "key.byok" } };
+        foreach (var (name, value) in fields) form.Add(new StringContent(value), name);
+        return form;
+    }
+
+    [Fact]
+    [Trait("Rule", "L1")]
+    [Trait("Rule", "U1")]
+    public async Task A_byok_with_the_locking_keys_public_key_and_made_up_private_fields_neither_locks_nor_unlocks_L1_U1()
+    {
+        var (pfx, key) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        clock.Advance(TimeSpan.FromHours(73));
+        var forged = await ForgedByokAsync(keyAdmin, key);
+
+        var lockRefused = await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/lock",
+            ByokForm(forged, ("confirmationText", TenantLockDecider.ConfirmationText(tenant, Region)), ("acknowledgeRisk", "true")));
+
+        lockRefused.StatusCode.ShouldBe(HttpStatusCode.Conflict, await lockRefused.Content.ReadAsStringAsync());
+        var lockProblem = await ProblemOf(lockRefused);
+        lockProblem.Rule.ShouldBe(Rules.L1);
+        lockProblem.Detail!.ShouldContain("does not match its public key");
+        (await lockAdmin.GetAsync($"/v1/tenants/{tenant}/regions/{Region}/lock")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await InventoryAsync(keyAdmin, tenant)).Keys.Single().State.ShouldBe(TenantKeyState.Active);
+
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete");
+        clock.Advance(TimeSpan.FromHours(2));
+
+        var unlockRefused = await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/unlock", ByokForm(forged, ("acknowledgeRisk", "true")));
+
+        unlockRefused.StatusCode.ShouldBe(HttpStatusCode.Conflict, await unlockRefused.Content.ReadAsStringAsync());
+        var unlockProblem = await ProblemOf(unlockRefused);
+        unlockProblem.Rule.ShouldBe(Rules.U1);
+        unlockProblem.Detail!.ShouldContain("does not match its public key");
+        (await InventoryAsync(keyAdmin, tenant)).Keys.Single().State.ShouldBe(TenantKeyState.Locked);
+        (await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/unlock", KeyForm(pfx, ("acknowledgeRisk", "true"))))
+            .StatusCode.ShouldBe(HttpStatusCode.Accepted);
     }
 
     [Fact]

@@ -20,8 +20,9 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
     private TestBroker? broker;
     private ServiceProvider? provider;
     private IKeyVault vault = null!;
-    private string keyId = "";
-    private string secondKeyId = "";
+    private static readonly VaultKeyOwner BenchOwner = VaultKeyOwner.Tenant("bench", "benchregion");
+    private VaultKeyReference keyId = null!;
+    private VaultKeyReference secondKeyId = null!;
     private byte[] wrapped = [];
     private byte[] wrappedBySecond = [];
     private RSA[] rawKeys = [];
@@ -65,8 +66,8 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
 
         using var key = RSA.Create(2048);
         using var second = RSA.Create(2048);
-        keyId = (await vault.ImportAsync(new VaultKeyName("bench key"), key, cancellationToken)).KeyId;
-        secondKeyId = (await vault.ImportAsync(new VaultKeyName("bench key 2"), second, cancellationToken)).KeyId;
+        keyId = (await vault.ImportAsync(new VaultKeyName("bench key"), BenchOwner, key, cancellationToken)).Reference;
+        secondKeyId = (await vault.ImportAsync(new VaultKeyName("bench key 2"), BenchOwner, second, cancellationToken)).Reference;
         wrapped = (await vault.WrapAsync(keyId, dataKey, cancellationToken)).Ciphertext;
         wrappedBySecond = (await vault.WrapAsync(secondKeyId, dataKey, cancellationToken)).Ciphertext;
 
@@ -123,7 +124,7 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
                 : await vault.UnwrapAsync(secondKeyId, wrappedBySecond, cancellationToken);
         }
 
-        async ValueTask VaultRead(int caller) => await vault.GetThumbprintAsync(keyId, cancellationToken);
+        async ValueTask VaultRead(int caller) => await vault.GetThumbprintAsync(keyId.KeyId, cancellationToken);
     }
 
     /// <summary>Baseline and subject alternate, round by round; each gets the median of its rounds.</summary>

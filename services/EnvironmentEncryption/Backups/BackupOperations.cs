@@ -41,8 +41,14 @@ public sealed class RecordTransfer(DataKeyVault dataKeys)
         {
             try
             {
-                from = await dataKeys.UnwrapAsync(sourceKey, facts, sourceRegion, cancellationToken);
-                to = await dataKeys.UnwrapAsync(target.DataKey!, facts, target.Region, cancellationToken);
+                // E4: source and target are the same tenant's, so the source's key must be the target tenant's too.
+                from = await dataKeys.UnwrapAsync(sourceKey, target.TenantId, facts, sourceRegion, cancellationToken);
+                to = await dataKeys.UnwrapAsync(target.DataKey!, target.TenantId, facts, target.Region, cancellationToken);
+            }
+            catch (VaultKeyOwnershipException)
+            {
+                return (new Refusal(Rules.K1,
+                    $"The key that protects these records (thumbprint {sourceKey.Thumbprint}) is not a key of this tenant and region in the vault; they cannot be restored or copied."), null);
             }
             catch (VaultKeyNotFoundException)
             {

@@ -308,7 +308,12 @@ public static class KeyFileReader
         catch (CryptographicException)
         {
             rsa.Dispose();
-            return KeyFileRefusal.K2($"The key must be RSA; the .byok file carries {DescribeNonRsaPkcs8(pkcs8)}.");
+
+            // The crypto library refuses an RSA key whose private fields do not fit its public key (n, e) at import:
+            // the same refusal as when such a key fails the proof of possession.
+            return IsWellFormedRsaPkcs8(pkcs8)
+                ? PossessionProof.Mismatch
+                : KeyFileRefusal.K2($"The key must be RSA; the .byok file carries {DescribeNonRsaPkcs8(pkcs8)}.");
         }
 
         if (RequireSize(rsa) is { } sizeRefusal)
@@ -324,6 +329,42 @@ public static class KeyFileReader
         rsa.KeySize == RequiredKeySizeBits
             ? null
             : KeyFileRefusal.K2($"The key must be RSA {RequiredKeySizeBits} bits; this one is {rsa.KeySize} bits.");
+
+    /// <summary>PrivateKeyInfo with rsaEncryption around a complete RFC 8017 RSAPrivateKey (version 0 and eight integers).</summary>
+    private static bool IsWellFormedRsaPkcs8(byte[] pkcs8)
+    {
+        try
+        {
+            var outer = new AsnReader(pkcs8, AsnEncodingRules.DER);
+            var info = outer.ReadSequence();
+            outer.ThrowIfNotEmpty();
+            info.ReadInteger();
+            var algorithm = info.ReadSequence();
+            if (algorithm.ReadObjectIdentifier() != "1.2.840.113549.1.1.1")
+            {
+                return false;
+            }
+
+            var key = new AsnReader(info.ReadOctetString(), AsnEncodingRules.DER);
+            var fields = key.ReadSequence();
+            key.ThrowIfNotEmpty();
+            if (!fields.TryReadInt32(out var version) || version != 0)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < 8; i++)
+            {
+                fields.ReadInteger();
+            }
+
+            return !fields.HasData;
+        }
+        catch (AsnContentException)
+        {
+            return false;
+        }
+    }
 
     private static string DescribeNonRsaPkcs8(byte[] pkcs8)
     {

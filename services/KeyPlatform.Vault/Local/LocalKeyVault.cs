@@ -28,7 +28,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
     private static readonly RSAEncryptionPadding DataKeyPadding = RSAEncryptionPadding.OaepSHA256;
 
     private const string Columns =
-        "key_id, version, purpose, name, region, thumbprint, public_key, sealed_private_key, created_at";
+        "key_id, version, purpose, name, tenant_id, region, thumbprint, public_key, sealed_private_key, created_at, seal_format";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly MasterKey _masterKey;
@@ -58,10 +58,12 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
 
     internal PrivateKeyCache PrivateKeys => _privateKeys;
 
-    public async Task<VaultKeyInfo> ImportAsync(VaultKeyName name, RSA privateKey, CancellationToken cancellationToken = default)
+    public async Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(privateKey);
+        var tenantOwner = TenantOwner(owner);
         if (privateKey.KeySize != DataKeyWrappingKeySizeBits)
         {
             throw new ArgumentException(
@@ -69,28 +71,36 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
                 nameof(privateKey));
         }
 
-        var row = Seal(KeyPurpose.Tenant, name.Value, region: null, privateKey);
+        var row = Seal(tenantOwner, name.Value, privateKey);
         await InsertAsync(row, cancellationToken).ConfigureAwait(false);
         return row.ToInfo();
     }
 
     public async Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(
-        VaultKeyName name, byte[] byokFile, string region, CancellationToken cancellationToken = default)
+        VaultKeyName name, VaultKeyOwner owner, byte[] byokFile, string provedThumbprint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var read = await ReadByokAsync(byokFile, region, cancellationToken).ConfigureAwait(false);
+        ArgumentException.ThrowIfNullOrWhiteSpace(provedThumbprint);
+        var tenantOwner = TenantOwner(owner);
+        var read = await ReadByokAsync(byokFile, tenantOwner.Region, cancellationToken).ConfigureAwait(false);
         if (read.IsRefused)
         {
             return read.Refusal!;
         }
 
         using var key = read.Value;
-        return await ImportAsync(name, key.PrivateKey, cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(key.Thumbprint, provedThumbprint, StringComparison.Ordinal))
+        {
+            return KeyFileRefusal.K2("The .byok file does not carry the key whose possession was proved.");
+        }
+
+        return await ImportAsync(name, tenantOwner, key.PrivateKey, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<KeyFileResult<string>> ReadByokThumbprintAsync(
-        byte[] byokFile, string region, CancellationToken cancellationToken = default)
+    public async Task<KeyFileResult<PossessionSignature>> SignByokChallengeAsync(
+        byte[] byokFile, string region, PossessionChallenge challenge, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(challenge);
         var read = await ReadByokAsync(byokFile, region, cancellationToken).ConfigureAwait(false);
         if (read.IsRefused)
         {
@@ -98,13 +108,14 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         }
 
         using var key = read.Value;
-        return key.Thumbprint;
+        return PossessionProof.Sign(key.PrivateKey, challenge);
     }
 
     public async Task<GeneratedVaultKey> GenerateAsync(
-        VaultKeyName name, string pfxPassword, CancellationToken cancellationToken = default)
+        VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
+        var tenantOwner = TenantOwner(owner);
         if (string.IsNullOrEmpty(pfxPassword))
         {
             throw new ArgumentException("A generated key is exported as a password-protected .pfx: a password is required.",
@@ -112,7 +123,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         }
 
         using var rsa = RSA.Create(DataKeyWrappingKeySizeBits);
-        var row = Seal(KeyPurpose.Tenant, name.Value, region: null, rsa);
+        var row = Seal(tenantOwner, name.Value, rsa);
 
         // The .pfx is made before the key is stored, so a failure leaves nothing behind in the vault.
         var pfx = SelfSignedPfx.Export(rsa, name, pfxPassword, row.CreatedAt);
@@ -120,14 +131,15 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         return new GeneratedVaultKey(row.ToInfo(), pfx);
     }
 
-    public async Task<WrappedKey> WrapAsync(string keyId, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default)
+    public async Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(key);
         if (plaintextKey.IsEmpty)
         {
             throw new ArgumentException("There is no key to wrap.", nameof(plaintextKey));
         }
 
-        var row = await FindDataKeyWrappingKeyAsync(keyId, cancellationToken).ConfigureAwait(false);
+        var row = await FindDataKeyWrappingKeyAsync(key, cancellationToken).ConfigureAwait(false);
 
         // Opening the seal proves the public key in the row is the one stored with the private key.
         CryptographicOperations.ZeroMemory(OpenPrivateKey(row));
@@ -136,14 +148,15 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         return new WrappedKey(row.KeyId, row.Version, rsa.Encrypt(plaintextKey.Span, DataKeyPadding));
     }
 
-    public async Task<UnwrappedKey> UnwrapAsync(string keyId, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default)
+    public async Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(key);
         if (wrappedKey.IsEmpty)
         {
             throw new ArgumentException("There is no wrapped key to unwrap.", nameof(wrappedKey));
         }
 
-        var row = await FindDataKeyWrappingKeyAsync(keyId, cancellationToken).ConfigureAwait(false);
+        var row = await FindDataKeyWrappingKeyAsync(key, cancellationToken).ConfigureAwait(false);
         var plaintext = _privateKeys.Decrypt(row, ImportPrivateKey, wrappedKey.Span, DataKeyPadding);
         return new UnwrappedKey(row.KeyId, row.Version, plaintext);
     }
@@ -231,32 +244,44 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
             return existing;
         }
 
-        var (name, bits) = purpose == KeyPurpose.KeyExchange
-            ? ($"key-exchange key {region}", KeyExchangeKeySizeBits)
-            : ($"platform key {region}", DataKeyWrappingKeySizeBits);
+        var (name, bits, owner) = purpose == KeyPurpose.KeyExchange
+            ? ($"key-exchange key {region}", KeyExchangeKeySizeBits, VaultKeyOwner.KeyExchange(region))
+            : ($"platform key {region}", DataKeyWrappingKeySizeBits, VaultKeyOwner.Platform(region));
         using (var rsa = RSA.Create(bits))
         {
-            await InsertAsync(Seal(purpose, name, region, rsa), cancellationToken).ConfigureAwait(false);
+            await InsertAsync(Seal(owner, name, rsa), cancellationToken).ConfigureAwait(false);
         }
 
         return await FindRegionKeyAsync(purpose, region, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The {purpose} key of region '{region}' was not stored.");
     }
 
-    private StoredKey Seal(KeyPurpose purpose, string name, string? region, RSA privateKey)
+    /// <summary>A tenant key's owner as stored: the purpose must be tenant, the region spelled as the vault stores it.</summary>
+    private static VaultKeyOwner TenantOwner(VaultKeyOwner owner)
     {
-        var keyId = NewKeyId(purpose, region);
+        ArgumentNullException.ThrowIfNull(owner);
+        return owner.Purpose == KeyPurpose.Tenant
+            ? owner.WithRegion(VaultRegion.Normalize)
+            : throw new ArgumentException("Only tenant keys are imported or generated; region keys are created by the vault.", nameof(owner));
+    }
+
+    /// <param name="owner">Already normalized (its region as the vault stores it).</param>
+    private StoredKey Seal(VaultKeyOwner owner, string name, RSA privateKey)
+    {
+        var keyId = NewKeyId(owner.Purpose, owner.Region);
         var publicKey = privateKey.ExportSubjectPublicKeyInfo();
         var unsealed = new StoredKey(
             keyId,
             Guid.NewGuid().ToString("N"),
-            purpose,
+            owner.Purpose,
             name,
-            region,
+            owner.TenantId,
+            owner.Region,
             KeyThumbprint.Of(publicKey),
             publicKey,
             [],
-            TruncateToMicroseconds(_time.GetUtcNow()));
+            TruncateToMicroseconds(_time.GetUtcNow()),
+            StoredKey.CurrentSealFormat);
 
         var pkcs8 = privateKey.ExportPkcs8PrivateKey();
         try
@@ -294,8 +319,13 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task<StoredKey> FindDataKeyWrappingKeyAsync(string keyId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The row a wrap or unwrap may use: it exists, it wraps data keys, and it is the key the caller expects (owner and
+    /// thumbprint). Checked before the private key is touched, so a refused call opens nothing.
+    /// </summary>
+    private async Task<StoredKey> FindDataKeyWrappingKeyAsync(VaultKeyReference expected, CancellationToken cancellationToken)
     {
+        var keyId = expected.KeyId;
         var row = await FindAsync(keyId, cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
@@ -304,9 +334,25 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
             throw new VaultKeyNotFoundException(keyId);
         }
 
-        return row.Purpose != KeyPurpose.KeyExchange
+        if (row.Purpose == KeyPurpose.KeyExchange)
+        {
+            throw new InvalidOperationException($"Key '{keyId}' is a key-exchange key: it only unwraps .byok files.");
+        }
+
+        if (row.Owner is not { } owner)
+        {
+            throw new VaultKeyOwnershipException(expected,
+                "it was stored before the vault recorded owners and has not been bound to one.");
+        }
+
+        if (owner != expected.Owner.WithRegion(VaultRegion.Normalize))
+        {
+            throw new VaultKeyOwnershipException(expected, "it belongs to another owner.");
+        }
+
+        return string.Equals(row.Thumbprint, expected.Thumbprint, StringComparison.Ordinal)
             ? row
-            : throw new InvalidOperationException($"Key '{keyId}' is a key-exchange key: it only unwraps .byok files.");
+            : throw new VaultKeyOwnershipException(expected, $"its thumbprint is {row.Thumbprint}.");
     }
 
     private async Task<StoredKey?> FindAsync(string keyId, CancellationToken cancellationToken)
@@ -334,18 +380,21 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         await _schema.EnsureCreatedAsync(_dataSource, cancellationToken).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand($"""
             INSERT INTO {_schema.Table} ({Columns})
-            VALUES (@key_id, @version, @purpose, @name, @region, @thumbprint, @public_key, @sealed_private_key, @created_at)
-            ON CONFLICT (purpose, region) DO NOTHING
+            VALUES (@key_id, @version, @purpose, @name, @tenant_id, @region, @thumbprint, @public_key, @sealed_private_key,
+                    @created_at, @seal_format)
+            ON CONFLICT (purpose, region) WHERE purpose <> 'tenant' DO NOTHING
             """);
         command.Parameters.AddWithValue("key_id", row.KeyId);
         command.Parameters.AddWithValue("version", row.Version);
         command.Parameters.AddWithValue("purpose", row.Purpose.ToDatabase());
         command.Parameters.AddWithValue("name", row.Name);
+        command.Parameters.AddWithValue("tenant_id", (object?)row.TenantId ?? DBNull.Value);
         command.Parameters.AddWithValue("region", (object?)row.Region ?? DBNull.Value);
         command.Parameters.AddWithValue("thumbprint", row.Thumbprint);
         command.Parameters.AddWithValue("public_key", row.PublicKey);
         command.Parameters.AddWithValue("sealed_private_key", row.SealedPrivateKey);
         command.Parameters.AddWithValue("created_at", row.CreatedAt);
+        command.Parameters.AddWithValue("seal_format", row.SealFormat);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -363,10 +412,12 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
             KeyPurposeNames.FromDatabase(reader.GetString(2)),
             reader.GetString(3),
             await reader.IsDBNullAsync(4, cancellationToken).ConfigureAwait(false) ? null : reader.GetString(4),
-            reader.GetString(5),
-            reader.GetFieldValue<byte[]>(6),
+            await reader.IsDBNullAsync(5, cancellationToken).ConfigureAwait(false) ? null : reader.GetString(5),
+            reader.GetString(6),
             reader.GetFieldValue<byte[]>(7),
-            reader.GetFieldValue<DateTimeOffset>(8));
+            reader.GetFieldValue<byte[]>(8),
+            reader.GetFieldValue<DateTimeOffset>(9),
+            reader.GetInt16(10));
     }
 
     private static string NewKeyId(KeyPurpose purpose, string? region)

@@ -71,6 +71,10 @@ internal sealed partial class VaultSchema
         }
     }
 
+    /// <summary>
+    /// The current shape for a fresh schema, then the steps that bring a table of the first shape (no owners) to it.
+    /// Every step is idempotent, so this runs as a whole on every first use: on a fresh schema the steps change nothing.
+    /// </summary>
     private string CreateSql() => $"""
         CREATE SCHEMA IF NOT EXISTS "{Name}";
         CREATE TABLE IF NOT EXISTS {Table} (
@@ -78,17 +82,36 @@ internal sealed partial class VaultSchema
             version            text        NOT NULL,
             purpose            text        NOT NULL CHECK (purpose IN ('tenant', 'platform', 'key-exchange')),
             name               text        NOT NULL,
+            tenant_id          text        NULL,
             region             text        NULL,
             thumbprint         text        NOT NULL,
             public_key         bytea       NOT NULL,
             sealed_private_key bytea       NOT NULL,
             created_at         timestamptz NOT NULL,
-            -- Tenant keys have no region; the platform key and the key-exchange key exist once per region.
-            CONSTRAINT keys_region_only_for_region_keys CHECK ((purpose = 'tenant') = (region IS NULL)),
-            CONSTRAINT keys_one_per_purpose_and_region UNIQUE (purpose, region)
+            seal_format        smallint    NOT NULL DEFAULT 1
         );
         COMMENT ON COLUMN {Table}.public_key IS 'SubjectPublicKeyInfo DER';
         COMMENT ON COLUMN {Table}.sealed_private_key IS 'PKCS#8 sealed with AES-256-GCM under the master key (kept outside the database)';
+
+        -- Owners (tenant, region, purpose). A table of the first shape gets the columns; its rows keep seal format 1,
+        -- and its tenant keys, stored without tenant or region, have no owner: the vault refuses them until re-bound.
+        ALTER TABLE {Table} ADD COLUMN IF NOT EXISTS tenant_id text NULL;
+        ALTER TABLE {Table} ADD COLUMN IF NOT EXISTS seal_format smallint NOT NULL DEFAULT 1;
+        ALTER TABLE {Table} DROP CONSTRAINT IF EXISTS keys_region_only_for_region_keys;
+        -- The platform key and the key-exchange key exist once per region; a region has many tenant keys.
+        CREATE UNIQUE INDEX IF NOT EXISTS keys_one_region_key_per_purpose ON {Table} (purpose, region) WHERE purpose <> 'tenant';
+        ALTER TABLE {Table} DROP CONSTRAINT IF EXISTS keys_one_per_purpose_and_region;
+        DO $do$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                           WHERE conname = 'keys_owner_matches_purpose' AND conrelid = '{Table}'::regclass) THEN
+                ALTER TABLE {Table} ADD CONSTRAINT keys_owner_matches_purpose CHECK (
+                    (purpose <> 'tenant' AND tenant_id IS NULL AND region IS NOT NULL)
+                    OR (purpose = 'tenant' AND tenant_id IS NOT NULL AND region IS NOT NULL AND seal_format = 2)
+                    OR (purpose = 'tenant' AND tenant_id IS NULL AND region IS NULL AND seal_format = 1));
+            END IF;
+        END
+        $do$;
         """;
 
     private long AdvisoryLockId() =>

@@ -63,25 +63,28 @@ public sealed class ResilientKeyVault : IKeyVault
         await _pipeline.ExecuteAsync(async token => await call(token).ConfigureAwait(false), cancellationToken)
             .ConfigureAwait(false);
 
-    public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, RSA privateKey, CancellationToken cancellationToken = default) =>
-        Run(token => _inner.ImportAsync(name, privateKey, token), cancellationToken);
+    public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey,
+        CancellationToken cancellationToken = default) =>
+        Run(token => _inner.ImportAsync(name, owner, privateKey, token), cancellationToken);
 
     public Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(
-        VaultKeyName name, byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
-        Run(token => _inner.ImportByokAsync(name, byokFile, region, token), cancellationToken);
+        VaultKeyName name, VaultKeyOwner owner, byte[] byokFile, string provedThumbprint, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.ImportByokAsync(name, owner, byokFile, provedThumbprint, token), cancellationToken);
 
-    public Task<KeyFileResult<string>> ReadByokThumbprintAsync(
-        byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
-        Run(token => _inner.ReadByokThumbprintAsync(byokFile, region, token), cancellationToken);
+    public Task<KeyFileResult<PossessionSignature>> SignByokChallengeAsync(
+        byte[] byokFile, string region, PossessionChallenge challenge, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.SignByokChallengeAsync(byokFile, region, challenge, token), cancellationToken);
 
-    public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, string pfxPassword, CancellationToken cancellationToken = default) =>
-        Run(token => _inner.GenerateAsync(name, pfxPassword, token), cancellationToken);
+    public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, VaultKeyOwner owner, string pfxPassword,
+        CancellationToken cancellationToken = default) =>
+        Run(token => _inner.GenerateAsync(name, owner, pfxPassword, token), cancellationToken);
 
-    public Task<WrappedKey> WrapAsync(string keyId, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default) =>
-        Run(token => _inner.WrapAsync(keyId, plaintextKey, token), cancellationToken);
+    /// <summary>A <see cref="VaultKeyOwnershipException"/> is an answer (the key is not the caller's): never retried.</summary>
+    public Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.WrapAsync(key, plaintextKey, token), cancellationToken);
 
-    public Task<UnwrappedKey> UnwrapAsync(string keyId, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
-        Run(token => _inner.UnwrapAsync(keyId, wrappedKey, token), cancellationToken);
+    public Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.UnwrapAsync(key, wrappedKey, token), cancellationToken);
 
     public Task<bool> DeleteAsync(string keyId, CancellationToken cancellationToken = default) =>
         Run(token => _inner.DeleteAsync(keyId, token), cancellationToken);

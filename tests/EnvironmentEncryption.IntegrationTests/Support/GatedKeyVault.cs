@@ -25,26 +25,28 @@ public sealed class GatedKeyVault(IKeyVault inner) : IKeyVault
         });
     }
 
-    public async Task<WrappedKey> WrapAsync(string keyId, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default)
+    public async Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default)
     {
-        if (held.TryGetValue(keyId, out var gate)) await gate.Task.WaitAsync(cancellationToken);
-        return await inner.WrapAsync(keyId, plaintextKey, cancellationToken);
+        if (held.TryGetValue(key.KeyId, out var gate)) await gate.Task.WaitAsync(cancellationToken);
+        return await inner.WrapAsync(key, plaintextKey, cancellationToken);
     }
 
-    public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, RSA privateKey, CancellationToken cancellationToken = default) =>
-        inner.ImportAsync(name, privateKey, cancellationToken);
+    public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey, CancellationToken cancellationToken = default) =>
+        inner.ImportAsync(name, owner, privateKey, cancellationToken);
 
-    public Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(VaultKeyName name, byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
-        inner.ImportByokAsync(name, byokFile, region, cancellationToken);
+    public Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(VaultKeyName name, VaultKeyOwner owner, byte[] byokFile, string provedThumbprint,
+        CancellationToken cancellationToken = default) =>
+        inner.ImportByokAsync(name, owner, byokFile, provedThumbprint, cancellationToken);
 
-    public Task<KeyFileResult<string>> ReadByokThumbprintAsync(byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
-        inner.ReadByokThumbprintAsync(byokFile, region, cancellationToken);
+    public Task<KeyFileResult<PossessionSignature>> SignByokChallengeAsync(byte[] byokFile, string region, PossessionChallenge challenge,
+        CancellationToken cancellationToken = default) =>
+        inner.SignByokChallengeAsync(byokFile, region, challenge, cancellationToken);
 
-    public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, string pfxPassword, CancellationToken cancellationToken = default) =>
-        inner.GenerateAsync(name, pfxPassword, cancellationToken);
+    public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default) =>
+        inner.GenerateAsync(name, owner, pfxPassword, cancellationToken);
 
-    public Task<UnwrappedKey> UnwrapAsync(string keyId, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
-        inner.UnwrapAsync(keyId, wrappedKey, cancellationToken);
+    public Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
+        inner.UnwrapAsync(key, wrappedKey, cancellationToken);
 
     public Task<bool> DeleteAsync(string keyId, CancellationToken cancellationToken = default) => inner.DeleteAsync(keyId, cancellationToken);
 

@@ -15,17 +15,28 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
     /// <summary>Creating a 4096-bit key-exchange key takes seconds: the tests that need any one share this region's.</summary>
     private const string ByokRegion = "northeurope";
 
+    private static readonly VaultKeyOwner Contoso = VaultKeyOwner.Tenant("contoso", "westeurope");
+
     private readonly IKeyVault _vault = new ResilientKeyVault(database.Vault);
+
+    /// <summary>A .byok import as KeyService makes it: possession proved first, then the proved key stored.</summary>
+    private async Task<KeyFileResult<VaultKeyInfo>> ImportProvedByokAsync(string name, byte[] byok, string region)
+    {
+        var proved = await PossessionProof.ProveByokAsync(_vault, byok, region, PossessionProof.ImportPurpose, CancellationToken.None);
+        return proved.IsRefused
+            ? proved.Refusal!
+            : await _vault.ImportByokAsync(new VaultKeyName(name), VaultKeyOwner.Tenant("contoso", region), byok, proved.Value);
+    }
 
     [Fact, Trait("Rule", "D1")]
     public async Task Imported_key_wraps_a_data_key_with_RSA_OAEP_SHA256_and_unwraps_it_D1()
     {
         using var tenantKey = TestKeys.FixtureRsa2048();
-        var info = await _vault.ImportAsync(new VaultKeyName("contoso key"), tenantKey);
+        var info = await _vault.ImportAsync(new VaultKeyName("contoso key"), Contoso, tenantKey);
         var dataKey = RandomNumberGenerator.GetBytes(32);
 
-        var wrapped = await _vault.WrapAsync(info.KeyId, dataKey);
-        using var unwrapped = await _vault.UnwrapAsync(info.KeyId, wrapped.Ciphertext);
+        var wrapped = await _vault.WrapAsync(info.Reference, dataKey);
+        using var unwrapped = await _vault.UnwrapAsync(info.Reference, wrapped.Ciphertext);
 
         unwrapped.PlaintextKey.ShouldBe(dataKey);
         (wrapped.KeyId, wrapped.Version).ShouldBe((info.KeyId, info.Version));
@@ -43,7 +54,7 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         var vault = database.NewVault(time: time);
         using var tenantKey = TestKeys.Rsa2048();
 
-        var info = await vault.ImportAsync(new VaultKeyName("timed"), tenantKey);
+        var info = await vault.ImportAsync(new VaultKeyName("timed"), Contoso, tenantKey);
 
         info.CreatedAt.ShouldBe(time.GetUtcNow());
     }
@@ -54,8 +65,8 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         var platformKey = await _vault.GetOrCreatePlatformKeyAsync("westeurope");
         var dataKey = RandomNumberGenerator.GetBytes(32);
 
-        var wrapped = await _vault.WrapAsync(platformKey.KeyId, dataKey);
-        using var unwrapped = await _vault.UnwrapAsync(platformKey.KeyId, wrapped.Ciphertext);
+        var wrapped = await _vault.WrapAsync(platformKey.Reference, dataKey);
+        using var unwrapped = await _vault.UnwrapAsync(platformKey.Reference, wrapped.Ciphertext);
 
         unwrapped.PlaintextKey.ShouldBe(dataKey);
         (await _vault.GetOrCreatePlatformKeyAsync("westeurope")).ShouldBe(platformKey);
@@ -79,7 +90,7 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
     {
         const string password = "typed twice by the admin";
 
-        var generated = await _vault.GenerateAsync(new VaultKeyName("generated key"), password);
+        var generated = await _vault.GenerateAsync(new VaultKeyName("generated key"), Contoso, password);
 
         var read = KeyFileReader.ReadPfx(generated.Pfx, password);
         read.IsRefused.ShouldBeFalse(read.Refusal?.Reason);
@@ -90,14 +101,14 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         generated.ToString().ShouldNotContain(Convert.ToBase64String(generated.Pfx)[..24]);
 
         // What the vault wraps, the admin's .pfx unwraps: it is the same key.
-        var wrapped = await _vault.WrapAsync(generated.Info.KeyId, RandomNumberGenerator.GetBytes(32));
+        var wrapped = await _vault.WrapAsync(generated.Info.Reference, RandomNumberGenerator.GetBytes(32));
         Should.NotThrow(() => fromPfx.PrivateKey.Decrypt(wrapped.Ciphertext, RSAEncryptionPadding.OaepSHA256));
     }
 
     [Fact, Trait("Rule", "K3")]
     public async Task Generate_without_a_password_is_rejected_K3()
     {
-        await Should.ThrowAsync<ArgumentException>(() => _vault.GenerateAsync(new VaultKeyName("no password"), ""));
+        await Should.ThrowAsync<ArgumentException>(() => _vault.GenerateAsync(new VaultKeyName("no password"), Contoso, ""));
     }
 
     [Fact, Trait("Rule", "K4")]
@@ -108,13 +119,13 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         using var tenantKey = TestKeys.Rsa2048();
         var byok = ByokFile.Create(tenantKey.ExportPkcs8PrivateKey(), kekPublic, kek.Kid);
 
-        var imported = await _vault.ImportByokAsync(new VaultKeyName("from the HSM"), byok, ByokRegion);
+        var imported = await ImportProvedByokAsync("from the HSM", byok, ByokRegion);
 
         imported.IsRefused.ShouldBeFalse(imported.Refusal?.Reason);
         imported.Value.Thumbprint.ShouldBe(KeyThumbprint.Of(tenantKey));
         var dataKey = RandomNumberGenerator.GetBytes(32);
-        var wrapped = await _vault.WrapAsync(imported.Value.KeyId, dataKey);
-        using var unwrapped = await _vault.UnwrapAsync(imported.Value.KeyId, wrapped.Ciphertext);
+        var wrapped = await _vault.WrapAsync(imported.Value.Reference, dataKey);
+        using var unwrapped = await _vault.UnwrapAsync(imported.Value.Reference, wrapped.Ciphertext);
         unwrapped.PlaintextKey.ShouldBe(dataKey);
         kekPublic.KeySize.ShouldBe(LocalKeyVault.KeyExchangeKeySizeBits);
         kek.PublicKeyPem.ShouldStartWith("-----BEGIN PUBLIC KEY-----");
@@ -130,7 +141,7 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         var request = new ByokExportRequest(kekPath, kek.Kid, Fixtures.PathOf("rsa2048.pfx"), Fixtures.Password, outPath);
 
         ByokExport.Run(request, TextWriter.Null, TextWriter.Null).ShouldBe(ByokExport.Succeeded);
-        var imported = await _vault.ImportByokAsync(new VaultKeyName("via the tool"), File.ReadAllBytes(outPath), ByokRegion);
+        var imported = await ImportProvedByokAsync("via the tool", File.ReadAllBytes(outPath), ByokRegion);
 
         imported.IsRefused.ShouldBeFalse(imported.Refusal?.Reason);
         using var expected = TestKeys.FixtureRsa2048();
@@ -146,7 +157,7 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         var byok = ByokFile.Create(TestKeys.Rsa2048Pkcs8(), otherPublic, otherRegion.Kid);
         var rowsBefore = await CountRowsAsync();
 
-        var imported = await _vault.ImportByokAsync(new VaultKeyName("wrong region"), byok, ByokRegion);
+        var imported = await ImportProvedByokAsync("wrong region", byok, ByokRegion);
 
         imported.IsRefused.ShouldBeTrue();
         imported.Refusal!.Rule.ShouldBe("K2");
@@ -160,7 +171,7 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         using var kek = TestKeys.KeyExchangeKey();
         var byok = ByokFile.Create(TestKeys.Rsa2048Pkcs8(), kek.PrivateKey, kek.Kid);
 
-        var imported = await _vault.ImportByokAsync(new VaultKeyName("nowhere"), byok, "antarctica");
+        var imported = await ImportProvedByokAsync("nowhere", byok, "antarctica");
 
         imported.IsRefused.ShouldBeTrue();
         imported.Refusal!.Reason.ShouldContain("no key-exchange key");
@@ -174,8 +185,8 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         using var fromPfx = KeyFileReader.ReadPfx(Fixtures.Bytes("rsa2048.pfx"), Fixtures.Password).Value;
         var byok = ByokFile.Create(fromPfx.PrivateKey.ExportPkcs8PrivateKey(), kekPublic, kek.Kid);
 
-        var stored = await _vault.ImportAsync(new VaultKeyName("the locking key"), fromPfx.PrivateKey);
-        var fromByok = await _vault.ReadByokThumbprintAsync(byok, ByokRegion);
+        var stored = await _vault.ImportAsync(new VaultKeyName("the locking key"), Contoso, fromPfx.PrivateKey);
+        var fromByok = await PossessionProof.ProveByokAsync(_vault, byok, ByokRegion, PossessionProof.LockPurpose, CancellationToken.None);
 
         fromByok.Value.ShouldBe(fromPfx.Thumbprint);
         (await _vault.GetThumbprintAsync(stored.KeyId)).ShouldBe(fromPfx.Thumbprint);
@@ -185,23 +196,23 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
     public async Task Deleted_key_is_gone_and_nothing_unwraps_with_it_any_more_D4()
     {
         using var tenantKey = TestKeys.Rsa2048();
-        var info = await _vault.ImportAsync(new VaultKeyName("to be locked"), tenantKey);
-        var wrapped = await _vault.WrapAsync(info.KeyId, RandomNumberGenerator.GetBytes(32));
+        var info = await _vault.ImportAsync(new VaultKeyName("to be locked"), Contoso, tenantKey);
+        var wrapped = await _vault.WrapAsync(info.Reference, RandomNumberGenerator.GetBytes(32));
         var otherProcess = database.NewVault();
         var otherInstance = new ResilientKeyVault(otherProcess);
-        (await otherInstance.UnwrapAsync(info.KeyId, wrapped.Ciphertext)).Dispose(); // now cached over there
+        (await otherInstance.UnwrapAsync(info.Reference, wrapped.Ciphertext)).Dispose(); // now cached over there
         otherProcess.PrivateKeys.Contains(info.KeyId).ShouldBeTrue();
 
         (await _vault.DeleteAsync(info.KeyId)).ShouldBeTrue();
 
         (await _vault.DeleteAsync(info.KeyId)).ShouldBeFalse();
         (await _vault.ExistsAsync(info.KeyId)).ShouldBeFalse();
-        var notFound = await Should.ThrowAsync<VaultKeyNotFoundException>(() => _vault.UnwrapAsync(info.KeyId, wrapped.Ciphertext));
+        var notFound = await Should.ThrowAsync<VaultKeyNotFoundException>(() => _vault.UnwrapAsync(info.Reference, wrapped.Ciphertext));
         notFound.KeyId.ShouldBe(info.KeyId);
-        await Should.ThrowAsync<VaultKeyNotFoundException>(() => otherInstance.UnwrapAsync(info.KeyId, wrapped.Ciphertext));
+        await Should.ThrowAsync<VaultKeyNotFoundException>(() => otherInstance.UnwrapAsync(info.Reference, wrapped.Ciphertext));
         otherProcess.PrivateKeys.Contains(info.KeyId).ShouldBeFalse();
         database.Vault.PrivateKeys.Contains(info.KeyId).ShouldBeFalse();
-        await Should.ThrowAsync<VaultKeyNotFoundException>(() => _vault.WrapAsync(info.KeyId, new byte[32]));
+        await Should.ThrowAsync<VaultKeyNotFoundException>(() => _vault.WrapAsync(info.Reference, new byte[32]));
         await Should.ThrowAsync<VaultKeyNotFoundException>(() => _vault.GetThumbprintAsync(info.KeyId));
         (await CountRowsAsync("key_id = @id", ("id", info.KeyId))).ShouldBe(0);
     }
@@ -214,7 +225,7 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
 
         await Should.ThrowAsync<InvalidOperationException>(() => _vault.DeleteAsync(platformKey.KeyId));
         await Should.ThrowAsync<InvalidOperationException>(() => _vault.DeleteAsync(kek.Kid));
-        await Should.ThrowAsync<InvalidOperationException>(() => _vault.WrapAsync(kek.Kid, new byte[32]));
+        await Should.ThrowAsync<InvalidOperationException>(() => _vault.WrapAsync(new VaultKeyReference(kek.Kid, VaultKeyOwner.KeyExchange(ByokRegion), "any"), new byte[32]));
         (await _vault.ExistsAsync(platformKey.KeyId)).ShouldBeTrue();
     }
 
@@ -224,7 +235,7 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
         using var tenantKey = TestKeys.FixtureRsa2048();
         var pkcs8 = tenantKey.ExportPkcs8PrivateKey();
         var secrets = tenantKey.ExportParameters(includePrivateParameters: true);
-        var info = await _vault.ImportAsync(new VaultKeyName("inspected"), tenantKey);
+        var info = await _vault.ImportAsync(new VaultKeyName("inspected"), Contoso, tenantKey);
         await _vault.GetOrCreatePlatformKeyAsync("inspected-region");
 
         var everything = await ReadColumnsAsync("*");
@@ -244,11 +255,11 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
     public async Task A_vault_with_another_master_key_cannot_use_the_stored_keys_D1()
     {
         using var tenantKey = TestKeys.Rsa2048();
-        var info = await _vault.ImportAsync(new VaultKeyName("sealed"), tenantKey);
-        var wrapped = await _vault.WrapAsync(info.KeyId, RandomNumberGenerator.GetBytes(32));
+        var info = await _vault.ImportAsync(new VaultKeyName("sealed"), Contoso, tenantKey);
+        var wrapped = await _vault.WrapAsync(info.Reference, RandomNumberGenerator.GetBytes(32));
         var stranger = database.NewVault(masterKey: RandomNumberGenerator.GetBytes(32));
 
-        await Should.ThrowAsync<CryptographicException>(() => stranger.UnwrapAsync(info.KeyId, wrapped.Ciphertext));
+        await Should.ThrowAsync<CryptographicException>(() => stranger.UnwrapAsync(info.Reference, wrapped.Ciphertext));
     }
 
     [Fact, Trait("Rule", "D1")]
@@ -256,19 +267,21 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
     {
         using var first = TestKeys.Rsa2048();
         using var second = RSA.Create(2048);
-        var victim = await _vault.ImportAsync(new VaultKeyName("victim"), first);
-        var attacker = await _vault.ImportAsync(new VaultKeyName("attacker"), second);
-        var wrapped = await _vault.WrapAsync(victim.KeyId, RandomNumberGenerator.GetBytes(32));
+        var victim = await _vault.ImportAsync(new VaultKeyName("victim"), Contoso, first);
+        var attacker = await _vault.ImportAsync(new VaultKeyName("attacker"), Contoso, second);
+        var wrapped = await _vault.WrapAsync(victim.Reference, RandomNumberGenerator.GetBytes(32));
 
         await database.ExecuteAsync(
             $"UPDATE \"{database.Schema}\".keys SET sealed_private_key = (SELECT sealed_private_key FROM \"{database.Schema}\".keys WHERE key_id = @from) WHERE key_id = @to",
             ("from", victim.KeyId), ("to", attacker.KeyId));
-        await Should.ThrowAsync<CryptographicException>(() => _vault.UnwrapAsync(attacker.KeyId, wrapped.Ciphertext));
+        await Should.ThrowAsync<CryptographicException>(() => _vault.UnwrapAsync(attacker.Reference, wrapped.Ciphertext));
 
         await database.ExecuteAsync(
             $"UPDATE \"{database.Schema}\".keys SET public_key = @spki, thumbprint = @thumbprint WHERE key_id = @id",
             ("spki", second.ExportSubjectPublicKeyInfo()), ("thumbprint", KeyThumbprint.Of(second)), ("id", victim.KeyId));
-        await Should.ThrowAsync<CryptographicException>(() => _vault.WrapAsync(victim.KeyId, new byte[32]));
+        // Even a reference that names the swapped thumbprint (what the tampered row claims) wraps nothing.
+        await Should.ThrowAsync<CryptographicException>(() =>
+            _vault.WrapAsync(victim.Reference with { Thumbprint = KeyThumbprint.Of(second) }, new byte[32]));
     }
 
     [Fact, Trait("Rule", "D1")]
@@ -276,11 +289,11 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
     {
         using var first = TestKeys.Rsa2048();
         using var second = RSA.Create(2048);
-        var one = await _vault.ImportAsync(new VaultKeyName("one"), first);
-        var two = await _vault.ImportAsync(new VaultKeyName("two"), second);
-        var wrapped = await _vault.WrapAsync(one.KeyId, RandomNumberGenerator.GetBytes(32));
+        var one = await _vault.ImportAsync(new VaultKeyName("one"), Contoso, first);
+        var two = await _vault.ImportAsync(new VaultKeyName("two"), Contoso, second);
+        var wrapped = await _vault.WrapAsync(one.Reference, RandomNumberGenerator.GetBytes(32));
 
-        await Should.ThrowAsync<CryptographicException>(() => _vault.UnwrapAsync(two.KeyId, wrapped.Ciphertext));
+        await Should.ThrowAsync<CryptographicException>(() => _vault.UnwrapAsync(two.Reference, wrapped.Ciphertext));
     }
 
     [Fact, Trait("Rule", "K2")]
@@ -288,7 +301,7 @@ public sealed class LocalKeyVaultTests(VaultDatabase database) : IClassFixture<V
     {
         using var small = RSA.Create(1024);
 
-        await Should.ThrowAsync<ArgumentException>(() => _vault.ImportAsync(new VaultKeyName("too small"), small));
+        await Should.ThrowAsync<ArgumentException>(() => _vault.ImportAsync(new VaultKeyName("too small"), Contoso, small));
     }
 
     [Fact, Trait("Rule", "D1")]

@@ -107,7 +107,8 @@ public sealed class PrivateKeyCacheTests : IDisposable
     }
 
     private static StoredKey Row(string keyId) =>
-        new(keyId, "1", KeyPurpose.Tenant, "name", null, "thumbprint", [], [], DateTimeOffset.UnixEpoch);
+        new(keyId, "1", KeyPurpose.Tenant, "name", "tenant", "region", "thumbprint", [], [], DateTimeOffset.UnixEpoch,
+            StoredKey.CurrentSealFormat);
 
     public void Dispose() => _key.Dispose();
 }

@@ -110,22 +110,24 @@ public sealed class ResilientKeyVaultTests
             return true;
         }
 
-        public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, RSA privateKey, CancellationToken cancellationToken = default) =>
+        public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
-        public Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(VaultKeyName name, byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
+        public Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(VaultKeyName name, VaultKeyOwner owner, byte[] byokFile, string provedThumbprint,
+            CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
-        public Task<KeyFileResult<string>> ReadByokThumbprintAsync(byte[] byokFile, string region, CancellationToken cancellationToken = default) =>
+        public Task<KeyFileResult<PossessionSignature>> SignByokChallengeAsync(byte[] byokFile, string region, PossessionChallenge challenge,
+            CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
-        public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, string pfxPassword, CancellationToken cancellationToken = default) =>
+        public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
-        public Task<WrappedKey> WrapAsync(string keyId, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default) =>
+        public Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
-        public Task<UnwrappedKey> UnwrapAsync(string keyId, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
+        public Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
         public Task<bool> DeleteAsync(string keyId, CancellationToken cancellationToken = default) =>

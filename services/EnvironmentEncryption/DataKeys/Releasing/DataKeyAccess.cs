@@ -85,13 +85,18 @@ public sealed class DataKeyAccess(DataKeyVault vault, DataKeyCache cache, TimePr
             var facts = await session.LoadAsync<TenantFacts>(TenantFacts.StreamKey(tenantId), cancellationToken);
             try
             {
-                using var unwrapped = await vault.UnwrapAsync(wrapped, facts, state.Region, cancellationToken);
+                using var unwrapped = await vault.UnwrapAsync(wrapped, tenantId, facts, state.Region, cancellationToken);
                 key = unwrapped.PlaintextKey.ToArray();
             }
             catch (VaultKeyNotFoundException)
             {
                 return (new Refusal(Rules.D4,
                     $"The key that protects environment '{state.Name}' (thumbprint {wrapped.Thumbprint}) is not in the vault; its data key cannot be unwrapped."), null);
+            }
+            catch (VaultKeyOwnershipException)
+            {
+                return (new Refusal(Rules.K1,
+                    $"The vault key named for environment '{state.Name}' is not a key of its tenant and region; its data key is not released."), null);
             }
             cache.TryAdd(environmentId, wrapped.DataKeyId, key, ticket);
         }

@@ -191,7 +191,8 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, EnvironmentRules rules,
 
         try
         {
-            var rewrapped = await vault.RewrapAsync(state!.DataKey!, WrappingKey.ForTenant(active), facts, state.Region, now, cancellationToken);
+            var rewrapped = await vault.RewrapAsync(state!.DataKey!, WrappingKey.ForTenant(state.TenantId, active), state.TenantId, facts,
+                state.Region, now, cancellationToken);
             return EnvironmentDecider.Decide(state, new RewrapDataKey(rewrapped, rewrapId), now);
         }
         catch (VaultKeyNotFoundException e)
@@ -199,6 +200,14 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, EnvironmentRules rules,
             logger.LogWarning("Data key of environment {Environment} not rewrapped: vault key {VaultKey} is gone", state!.EnvironmentId, e.KeyId);
             return EnvironmentDecider.DecideRewrapFailure(state, active.KeyId,
                 $"A key needed to rewrap the data key is no longer in the vault ({e.KeyId}).", rewrapId, now);
+        }
+        catch (VaultKeyOwnershipException e)
+        {
+            logger.LogWarning("Data key of environment {Environment} not rewrapped: vault key {VaultKey} is not the tenant's key of the region",
+                state!.EnvironmentId, e.KeyId);
+            return EnvironmentDecider.DecideRewrapFailure(state, active.KeyId,
+                $"Vault key {e.KeyId} is not a key of this tenant and region with the announced thumbprint; nothing was rewrapped.",
+                rewrapId, now);
         }
         catch (CryptographicException)
         {

@@ -23,12 +23,18 @@ public sealed class ReturnToPlatformKeyHandler(StreamCommands streams, Environme
         {
             var facts = await reader.FactsAsync(command.TenantId, cancellationToken);
             var platform = await dataKeys.PlatformKeyAsync(state.Region, cancellationToken);
-            platformWrapped = await dataKeys.RewrapAsync(state.DataKey!, platform, facts, state.Region, streams.Time.GetUtcNow(), cancellationToken);
+            platformWrapped = await dataKeys.RewrapAsync(state.DataKey!, platform, state.TenantId, facts, state.Region, streams.Time.GetUtcNow(),
+                cancellationToken);
         }
         catch (VaultKeyNotFoundException)
         {
             return CommandResult.Refused(new Refusal(KeyPlatform.Contracts.Rules.D4,
                 $"The tenant key that protects environment '{state.Name}' is not in the vault; its data key cannot be returned to the platform key."));
+        }
+        catch (VaultKeyOwnershipException)
+        {
+            return CommandResult.Refused(new Refusal(KeyPlatform.Contracts.Rules.K1,
+                $"The vault key named for environment '{state.Name}' is not a key of its tenant and region; nothing was changed."));
         }
 
         return await streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(command.EnvironmentId), context,

@@ -29,10 +29,10 @@ public sealed class UnlockEnvironmentHandler(StreamCommands streams, Environment
         try
         {
             var active = facts!.ActiveKey(state.Region)!;
-            rewrapped = await dataKeys.RewrapAsync(state.DataKey!, WrappingKey.ForTenant(active), facts, state.Region,
+            rewrapped = await dataKeys.RewrapAsync(state.DataKey!, WrappingKey.ForTenant(state.TenantId, active), state.TenantId, facts, state.Region,
                 streams.Time.GetUtcNow(), cancellationToken);
         }
-        catch (Exception e) when (e is VaultKeyNotFoundException or CryptographicException)
+        catch (Exception e) when (e is VaultKeyNotFoundException or VaultKeyOwnershipException or CryptographicException)
         {
             return CommandResult.Refused(new Refusal(Rules.U2,
                 $"Environment '{state.Name}' stays locked: its data key cannot be unwrapped with the tenant's active key."));

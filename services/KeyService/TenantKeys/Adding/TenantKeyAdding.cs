@@ -6,7 +6,7 @@ using KeyPlatform.Vault;
 namespace KeyPlatform.KeyService.TenantKeys.Adding;
 
 /// <summary>What generating and uploading share: check the rules before touching the vault, put the key in the
-/// vault, add it to the ring; if the ring refuses it after all (a race), take it out of the vault again so
+/// vault as the tenant's key of the region, add it to the ring; if the ring refuses it after all (a race), take it out of the vault again so
 /// nothing is half applied.</summary>
 public sealed class TenantKeyAdding(StreamCommands streams, TenantKeyFactsReader facts, IKeyVault vault)
 {
@@ -14,13 +14,13 @@ public sealed class TenantKeyAdding(StreamCommands streams, TenantKeyFactsReader
 
     public async Task<(Refusal? Refusal, Added? Added)> AddAsync(string tenantId, string region, string name,
         TenantKeySource source, bool acknowledgeRisk, CommandContext context,
-        Func<VaultKeyName, Task<(Refusal? Refusal, VaultKeyInfo? Key)>> putInVault, CancellationToken cancellationToken)
+        Func<VaultKeyName, VaultKeyOwner, Task<(Refusal? Refusal, VaultKeyInfo? Key)>> putInVault, CancellationToken cancellationToken)
     {
         var known = await facts.ReadAsync(tenantId, cancellationToken);
         var ring = await facts.RingAsync(tenantId, region, cancellationToken);
         if (TenantKeyDecider.CanAddKey(ring, known, name, null, acknowledgeRisk) is { } early) return (early, null);
 
-        var (refused, key) = await putInVault(new VaultKeyName($"{tenantId}/{region}/{name}"));
+        var (refused, key) = await putInVault(new VaultKeyName($"{tenantId}/{region}/{name}"), VaultKeyOwner.Tenant(tenantId, region));
         if (refused is not null) return (refused, null);
 
         var keyId = Guid.CreateVersion7().ToString("N");

@@ -34,9 +34,9 @@ public sealed class GenerateTenantKeyHandler(TenantKeyAdding adding, IKeyVault v
         byte[]? pfx = null;
         var (refusal, added) = await adding.AddAsync(command.TenantId, command.Region, command.KeyName, TenantKeySource.Generated,
             command.AcknowledgeRisk, context,
-            async name =>
+            async (name, owner) =>
             {
-                var generated = await vault.GenerateAsync(name, command.Password, cancellationToken);
+                var generated = await vault.GenerateAsync(name, owner, command.Password, cancellationToken);
                 pfx = generated.Pfx;
                 return (null, generated.Info);
             }, cancellationToken);

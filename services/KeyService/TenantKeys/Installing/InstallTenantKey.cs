@@ -25,7 +25,7 @@ public sealed class InstallTenantKeyConsumer(StreamCommands streams, TenantKeyFa
         var ring = await facts.RingAsync(message.TenantId, message.Region, context.CancellationToken);
         if (ring?.Find(message.KeyId) is not { } key) return;
 
-        var failure = await ProveAsync(key, context.CancellationToken);
+        var failure = await ProveAsync(key, VaultKeyOwner.Tenant(message.TenantId, message.Region), context.CancellationToken);
         if (failure is not null) logger.LogWarning("Key {KeyId} could not be installed: {Reason}", key.KeyId, failure);
         var commandContext = new CommandContext(Actor.Service(Sender.KeyService), context.MessageId ?? Guid.NewGuid(),
             context.CorrelationId?.ToString() ?? key.KeyId, context.MessageId?.ToString());
@@ -34,15 +34,16 @@ public sealed class InstallTenantKeyConsumer(StreamCommands streams, TenantKeyFa
             context.CancellationToken);
     }
 
-    private async Task<string?> ProveAsync(TenantKeyEntry key, CancellationToken cancellationToken)
+    private async Task<string?> ProveAsync(TenantKeyEntry key, VaultKeyOwner owner, CancellationToken cancellationToken)
     {
+        var reference = new VaultKeyReference(key.VaultKeyId, owner, key.Thumbprint);
         try
         {
             if (await vault.GetThumbprintAsync(key.VaultKeyId, cancellationToken) != key.Thumbprint)
                 return "The key in the vault does not match the key that was added.";
             var probe = RandomNumberGenerator.GetBytes(32);
-            var wrapped = await vault.WrapAsync(key.VaultKeyId, probe, cancellationToken);
-            using var unwrapped = await vault.UnwrapAsync(key.VaultKeyId, wrapped.Ciphertext, cancellationToken);
+            var wrapped = await vault.WrapAsync(reference, probe, cancellationToken);
+            using var unwrapped = await vault.UnwrapAsync(reference, wrapped.Ciphertext, cancellationToken);
             return CryptographicOperations.FixedTimeEquals(unwrapped.PlaintextKey, probe)
                 ? null
                 : "The vault's wrap and unwrap round trip did not return the data key.";
@@ -50,6 +51,10 @@ public sealed class InstallTenantKeyConsumer(StreamCommands streams, TenantKeyFa
         catch (VaultKeyNotFoundException)
         {
             return "The key is no longer in the vault.";
+        }
+        catch (VaultKeyOwnershipException)
+        {
+            return "The key in the vault is not this tenant's key of this region, or not the key that was added.";
         }
     }
 }

@@ -17,7 +17,9 @@ public sealed record UploadTenantKeyPfx(string TenantId, string Region, string K
 
 public sealed record UploadedTenantKey(string KeyId, string Thumbprint);
 
-/// <summary>K2, K4, K5, K11: a .pfx or .byok file checked against every requirement, then stored in the vault.</summary>
+/// <summary>K2, K4, K5, K11: a .pfx or .byok file checked against every requirement, its possession proved
+/// (<see cref="PossessionProof"/>: the file's private key signs a fresh challenge its public key verifies), then
+/// stored in the vault as the tenant's key of the region.</summary>
 public sealed class UploadTenantKeyHandler(TenantKeyAdding adding, IKeyVault vault) :
     ICommandHandler<UploadTenantKeyPfx>, ICommandHandler<UploadTenantKeyByok>
 {
@@ -27,10 +29,12 @@ public sealed class UploadTenantKeyHandler(TenantKeyAdding adding, IKeyVault vau
         var read = KeyFileReader.ReadPfx(command.PfxFile, command.Password);
         if (read.Refusal is { } unreadable) return CommandResult.Refused(ToRefusal(unreadable));
         using var loaded = read.Value;
+        if (PossessionProof.Prove(loaded.PrivateKey, PossessionProof.ImportPurpose).Refusal is { } unproved)
+            return CommandResult.Refused(ToRefusal(unproved));
 
         return Result(await adding.AddAsync(command.TenantId, command.Region, command.KeyName, TenantKeySource.UploadedPfx,
             command.AcknowledgeRisk, context,
-            async name => (null, await vault.ImportAsync(name, loaded.PrivateKey, cancellationToken)), cancellationToken));
+            async (name, owner) => (null, await vault.ImportAsync(name, owner, loaded.PrivateKey, cancellationToken)), cancellationToken));
     }
 
     public async Task<CommandResult> HandleAsync(UploadTenantKeyByok command, CommandContext context, CancellationToken cancellationToken)
@@ -38,9 +42,12 @@ public sealed class UploadTenantKeyHandler(TenantKeyAdding adding, IKeyVault vau
         if (context.Actor.MustBeTenantAdmin(command.TenantId) is { } denied) return CommandResult.Refused(denied);
         return Result(await adding.AddAsync(command.TenantId, command.Region, command.KeyName, TenantKeySource.UploadedByok,
             command.AcknowledgeRisk, context,
-            async name =>
+            async (name, owner) =>
             {
-                var imported = await vault.ImportByokAsync(name, command.ByokFile, command.Region, cancellationToken);
+                var proved = await PossessionProof.ProveByokAsync(vault, command.ByokFile, command.Region, PossessionProof.ImportPurpose,
+                    cancellationToken);
+                if (proved.Refusal is { } unproved) return (ToRefusal(unproved), null);
+                var imported = await vault.ImportByokAsync(name, owner, command.ByokFile, proved.Value, cancellationToken);
                 return imported.IsRefused ? (ToRefusal(imported.Refusal!), null) : (null, imported.Value);
             }, cancellationToken));
     }

@@ -27,7 +27,8 @@ public sealed class UnlockTenantKeyHandler(LockCycles cycles, IDocumentStore sto
             return CommandResult.Refused(refusal);
 
         var (notImported, key) = await possession.ImportAsync(command.Key,
-            new VaultKeyName($"unlock of {cycle!.LockCycleId}"), command.Region, cancellationToken);
+            new VaultKeyName($"unlock of {cycle!.LockCycleId}"), VaultKeyOwner.Tenant(command.TenantId, command.Region), thumbprint!,
+            cancellationToken);
         if (notImported is not null) return CommandResult.Refused(notImported);
 
         var result = await cycles.DecideAsync(cycle.Id, context,

@@ -1,18 +1,6 @@
 namespace KeyPlatform.Vault.Local;
 
-/// <summary>What a key in the vault is for; stored with it and bound into its sealed blob.</summary>
-internal enum KeyPurpose
-{
-    /// <summary>A tenant's key (K3, K4): wraps data keys; deletable (L4).</summary>
-    Tenant,
-
-    /// <summary>A region's platform-managed key (E1): wraps data keys by default; one per region; never deleted.</summary>
-    Platform,
-
-    /// <summary>A region's BYOK key-exchange key: only unwraps .byok files; one per region; never deleted.</summary>
-    KeyExchange,
-}
-
+/// <summary>How <see cref="KeyPurpose"/> is spelled in the vault table and in the seal binding.</summary>
 internal static class KeyPurposeNames
 {
     public static string ToDatabase(this KeyPurpose purpose) => purpose switch
