@@ -31,9 +31,6 @@ public sealed record VaultKeyOwner
 
     public static VaultKeyOwner KeyExchange(string region) => new(KeyPurpose.KeyExchange, null, region);
 
-    /// <summary>The same owner with the region spelled by <paramref name="normalizeRegion"/> (adapters store one spelling).</summary>
-    public VaultKeyOwner WithRegion(Func<string, string> normalizeRegion) => new(Purpose, TenantId, normalizeRegion(Region));
-
     public override string ToString() => Purpose switch
     {
         KeyPurpose.Tenant => $"tenant '{TenantId}' in region '{Region}'",

@@ -256,12 +256,12 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
             ?? throw new InvalidOperationException($"The {purpose} key of region '{region}' was not stored.");
     }
 
-    /// <summary>A tenant key's owner as stored: the purpose must be tenant, the region spelled as the vault stores it.</summary>
+    /// <summary>A tenant key's owner as stored: the purpose must be tenant (ids are canonical at every edge, X3).</summary>
     private static VaultKeyOwner TenantOwner(VaultKeyOwner owner)
     {
         ArgumentNullException.ThrowIfNull(owner);
         return owner.Purpose == KeyPurpose.Tenant
-            ? owner.WithRegion(VaultRegion.Normalize)
+            ? owner
             : throw new ArgumentException("Only tenant keys are imported or generated; region keys are created by the vault.", nameof(owner));
     }
 
@@ -345,7 +345,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
                 "it was stored before the vault recorded owners and has not been bound to one.");
         }
 
-        if (owner != expected.Owner.WithRegion(VaultRegion.Normalize))
+        if (owner != expected.Owner)
         {
             throw new VaultKeyOwnershipException(expected, "it belongs to another owner.");
         }
