@@ -32,7 +32,7 @@ public sealed class VaultOwnershipTests(PlatformFixture platform)
             : await AnotherTenantsKeyAsync();
 
         var forgedKeyId = $"forged-{TestInfrastructure.UniqueSuffix()}";
-        await platform.Bus.Publish(new TenantKeyActivated(tenant, PlatformFixture.Region, forgedKeyId, vaultKeyId, thumbprint, key.KeyId,
+        await platform.KeyServiceBus.PublishAsync(new TenantKeyActivated(tenant, PlatformFixture.Region, forgedKeyId, vaultKeyId, thumbprint, key.KeyId,
             platform.Clock.GetUtcNow()));
 
         var run = await Eventually.GetAsync(async () =>

@@ -105,11 +105,13 @@ public sealed class AuthTests : IClassFixture<TestBroker>, IAsyncLifetime
         var token = DevTokens.Mint(keys.Jwt, "service:licensing", "*", [PlatformRoles.PlatformOperator]);
 
         var tooFew = await platform.SendAsync(Queues.KeyService, new EnableTenantEncryption(tenant, 500, 500), token);
-        await platform.SendAsync(Queues.KeyService, new EnableTenantEncryption(tenant, 1001, 0), token);
-
         var refused = await refusals.WaitForAsync(r => r.CommandId == tooFew, "the T1 refusal");
         refused.Message.Rule.ShouldBe(Rules.T1);
         refused.Message.Reason.ShouldContain("1000 qualifying licences");
+
+        // Only after the refusal: two commands on one queue may be handled concurrently, and once the tenant is
+        // enabled a second enablement changes nothing instead of being refused.
+        await platform.SendAsync(Queues.KeyService, new EnableTenantEncryption(tenant, 1001, 0), token);
         var published = await enabled.WaitForAsync(e => e.TenantId == tenant, "the enablement event");
         published.Message.QualifyingLicences.ShouldBe(1001);
     }

@@ -13,7 +13,7 @@ namespace KeyPlatform.Vault.Tests.KeyFiles;
 /// </summary>
 public sealed class PossessionProofTests(VaultDatabase database) : IClassFixture<VaultDatabase>
 {
-    private const string ByokRegion = "swedencentral";
+    private const string ByokRegion = "northeurope";
 
     [Fact, Trait("Rule", "K2"), Trait("Rule", "L1"), Trait("Rule", "U1")]
     public void A_key_in_memory_proves_its_own_thumbprint_K2_L1_U1()

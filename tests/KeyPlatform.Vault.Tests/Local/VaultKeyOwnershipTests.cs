@@ -24,7 +24,7 @@ public sealed class VaultKeyOwnershipTests(VaultDatabase database) : IClassFixtu
     {
         using var key = TestKeys.Rsa2048();
 
-        var imported = await _vault.ImportAsync(new VaultKeyName("contoso key"), VaultKeyOwner.Tenant("contoso", "WestEurope"), key);
+        var imported = await _vault.ImportAsync(new VaultKeyName("contoso key"), VaultKeyOwner.Tenant("contoso", "westeurope"), key);
         var generated = await _vault.GenerateAsync(new VaultKeyName("fabrikam key"), Fabrikam, "a long passphrase");
         var platform = await _vault.GetOrCreatePlatformKeyAsync(Region);
 
