@@ -27,6 +27,13 @@ public sealed record Actor(string Subject, string TenantId, IReadOnlySet<string>
     public bool BelongsTo(string tenantId) =>
         string.Equals(TenantId, tenantId, StringComparison.Ordinal) || (IsOperator && TenantId == "*");
 
+    /// <summary>Who may read a tenant's views: its administrators, its environments' administrators and its operators;
+    /// not any token of the tenant, and not a storage service (it reads records and data keys only, D2).</summary>
+    public Refusal? MustBeReaderOf(string tenantId) =>
+        !BelongsTo(tenantId) ? OtherTenant(tenantId)
+        : IsTenantAdmin || IsOperator || Roles.Overlaps(PlatformRoles.EnvironmentAdmins) ? null
+        : Refusal.Unauthorized("Only an administrator or a platform operator of the tenant may read it.");
+
     /// <summary>Tenant admins of this tenant may do it.</summary>
     public Refusal? MustBeTenantAdmin(string tenantId) =>
         !BelongsTo(tenantId) ? OtherTenant(tenantId)

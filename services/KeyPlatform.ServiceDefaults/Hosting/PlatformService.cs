@@ -114,6 +114,7 @@ public static class PlatformServiceExtensions
         {
             bus.SetKebabCaseEndpointNameFormatter();
             options.ConfigureConsumers?.Invoke(bus);
+            var batchItems = BatchItemVerification.BatchItemTypes(services);
             bus.UsingRabbitMq((context, rabbitMq) =>
             {
                 rabbitMq.Host(rabbit.Host, rabbit.Port, rabbit.VirtualHost, h =>
@@ -132,6 +133,7 @@ public static class PlatformServiceExtensions
                 rabbitMq.ReceiveEndpoint(options.Queue, endpoint =>
                 {
                     endpoint.ConfigureConsumers(context);
+                    endpoint.VerifySendersOfBatchItems(batchItems, context);
                     endpoint.UseRestampingMoves(rabbitMq.SendTopology, rabbit.Username);
                 });
             });

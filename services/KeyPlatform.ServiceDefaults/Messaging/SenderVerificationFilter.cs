@@ -18,7 +18,7 @@ public sealed class SenderVerificationFilter<T>(BrokerSenders senders, BusTokenV
 {
     private static readonly IReadOnlyList<Sender> Allowed = typeof(T).GetCustomAttribute<SentByAttribute>()?.Senders ?? [];
 
-    // A batch is made of messages that each passed this filter on their way in.
+    // A batch is made of messages that each passed this filter on their way in (BatchItemVerification).
     private static readonly bool IsBatch = typeof(T).IsGenericType && typeof(T).GetGenericTypeDefinition() == typeof(Batch<>);
 
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
