@@ -4,6 +4,7 @@ using KeyPlatform.KeyService.TenantKeys.Uploading;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.Vault;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 
 namespace KeyPlatform.KeyService.TenantKeys;
@@ -14,7 +15,14 @@ public static class TenantKeyEndpoints
     /// <summary>Larger than any honest key file; the key file reader has its own, tighter limit.</summary>
     public const long MaxUploadBytes = 256 * 1024;
 
-    public sealed record GenerateRequest(string? Name, string? Password, string? ConfirmPassword, bool AcknowledgeRisk);
+    /// <summary>Longer than any password a person types; the vault decides what is strong enough (K3).</summary>
+    public const int MaxPasswordLength = 1024;
+
+    public sealed record GenerateRequest(
+        [Required, StringLength(TenantKeyNames.MaxLength, MinimumLength = 1), RegularExpression(DisplayText.Pattern)] string? Name,
+        [Required, StringLength(MaxPasswordLength)] string? Password,
+        [Required, StringLength(MaxPasswordLength)] string? ConfirmPassword,
+        bool AcknowledgeRisk);
 
     public sealed record ActivateRequest(bool AcknowledgeRisk);
 
