@@ -2,7 +2,9 @@ using KeyPlatform.Contracts.Keys;
 using KeyPlatform.KeyService.TenantKeys.Generating;
 using KeyPlatform.KeyService.TenantKeys.Uploading;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.Vault;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 
 namespace KeyPlatform.KeyService.TenantKeys;
@@ -13,7 +15,14 @@ public static class TenantKeyEndpoints
     /// <summary>Larger than any honest key file; the key file reader has its own, tighter limit.</summary>
     public const long MaxUploadBytes = 256 * 1024;
 
-    public sealed record GenerateRequest(string? Name, string? Password, string? ConfirmPassword, bool AcknowledgeRisk);
+    /// <summary>Longer than any password a person types; the vault decides what is strong enough (K3).</summary>
+    public const int MaxPasswordLength = 1024;
+
+    public sealed record GenerateRequest(
+        [Required, StringLength(TenantKeyNames.MaxLength, MinimumLength = 1), RegularExpression(DisplayText.Pattern)] string? Name,
+        [Required, StringLength(MaxPasswordLength)] string? Password,
+        [Required, StringLength(MaxPasswordLength)] string? ConfirmPassword,
+        bool AcknowledgeRisk);
 
     public sealed record ActivateRequest(bool AcknowledgeRisk);
 
@@ -58,7 +67,8 @@ public static class TenantKeyEndpoints
                         new UploadTenantKeyPfx(tenantId, region, name, buffer.ToArray(), form["password"].FirstOrDefault(), acknowledge), created);
             })
             .DisableAntiforgery()
-            .WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024))
+            .WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024),
+                new RequestTooLargeRule(KeyPlatform.Contracts.Rules.K2, $"A key file is at most {MaxUploadBytes} bytes; the request is larger."))
             .WithName("UploadTenantKey")
             .WithSummary("K2, K4: upload a password-protected .pfx (field 'password') or a .byok, multipart form");
 
