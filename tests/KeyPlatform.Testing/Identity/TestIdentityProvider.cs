@@ -23,6 +23,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private readonly List<ProviderKey> published = [];
     private readonly ConcurrentDictionary<string, (string Secret, IReadOnlyDictionary<string, object> Claims)> clients = new();
     private int jwksFetches;
+    private int tokensIssued;
 
     private TestIdentityProvider(WebApplication app) => this.app = app;
 
@@ -33,6 +34,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 
     /// <summary>How often the services fetched the JWKS: a rotation picked up shows here.</summary>
     public int JwksFetches => Volatile.Read(ref jwksFetches);
+
+    /// <summary>How many tokens the token endpoint issued.</summary>
+    public int TokensIssued => Volatile.Read(ref tokensIssued);
 
     /// <summary>The key the provider signs with unless told otherwise (the newest published).</summary>
     public ProviderKey Current { get { lock (published) return published[^1]; } }
@@ -147,6 +151,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             return Results.Json(new { error = "invalid_client" }, statusCode: 401);
         var claims = new Dictionary<string, object>(client.Claims) { ["client_id"] = id };
         claims.TryAdd("sub", id);
+        Interlocked.Increment(ref tokensIssued);
         return Results.Json(new { access_token = Mint(claims), token_type = "Bearer", expires_in = 3600 });
     }
 
