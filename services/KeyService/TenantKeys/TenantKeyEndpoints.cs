@@ -4,6 +4,7 @@ using KeyPlatform.KeyService.TenantKeys.Uploading;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.Vault;
 using Microsoft.AspNetCore.Mvc;
+using KeyPlatform.ServiceDefaults.Protection;
 
 namespace KeyPlatform.KeyService.TenantKeys;
 
@@ -32,6 +33,7 @@ public static class TenantKeyEndpoints
                         http.Response.Headers.CacheControl = "no-store";
                         return Results.File(generated.Pfx, "application/x-pkcs12", $"{body.Name}.pfx");
                     }))
+            .RequireAbuseLimit(AbuseLimits.KeyMaterial).RequireTlsForKeyMaterial()
             .WithName("GenerateTenantKey")
             .WithSummary("K3: generate an RSA-2048 key in the vault; the response is its password-protected .pfx, once");
 
@@ -59,6 +61,7 @@ public static class TenantKeyEndpoints
             })
             .DisableAntiforgery()
             .WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024))
+            .RequireAbuseLimit(AbuseLimits.KeyMaterial).RequireTlsForKeyMaterial()
             .WithName("UploadTenantKey")
             .WithSummary("K2, K4: upload a password-protected .pfx (field 'password') or a .byok, multipart form");
 
