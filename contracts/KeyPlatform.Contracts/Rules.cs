@@ -24,4 +24,10 @@ public static class Rules
 
     /// <summary>Not a rule of the product: the thing the command names does not exist.</summary>
     public const string NotFound = "NOT_FOUND";
+
+    /// <summary>Not a rule of the product: an abuse limit (requests per caller or per tenant) was reached; 429 with Retry-After.</summary>
+    public const string RateLimit = "RATE_LIMIT";
+
+    /// <summary>Not a rule of the product: key material (a .pfx and its password, or a generated .pfx) only over TLS in Production.</summary>
+    public const string TlsRequired = "TLS_REQUIRED";
 }

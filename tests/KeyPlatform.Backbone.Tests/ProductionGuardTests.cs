@@ -43,6 +43,20 @@ public sealed class ProductionGuardTests
             Config(("Auth:SigningKey", new string('k', 48))), Environment(Environments.Production)));
 
     [Fact]
+    public void Production_starts_with_an_identity_provider_and_no_signing_key() =>
+        Should.NotThrow(() => new ServiceCollection().AddPlatformAuthentication(
+            Config(("Auth:Authority", "https://login.example.com/tenant/v2.0")), Environment(Environments.Production)));
+
+    [Fact]
+    public void Production_refuses_discovery_over_plain_HTTP()
+    {
+        var config = Config(("Auth:Authority", "http://idp.example.com"), ("Auth:RequireHttpsMetadata", "false"));
+        Should.Throw<InvalidOperationException>(() => new ServiceCollection().AddPlatformAuthentication(config, Environment(Environments.Production)))
+            .Message.ShouldContain("Auth:RequireHttpsMetadata");
+        Should.NotThrow(() => new ServiceCollection().AddPlatformAuthentication(config, Environment("Testing")));
+    }
+
+    [Fact]
     public void Moving_time_cannot_be_switched_on_in_Production()
     {
         var config = Config((ClockControl.OffsetFileKey, "clock-offset.txt"));

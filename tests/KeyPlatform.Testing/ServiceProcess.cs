@@ -53,6 +53,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = Path.GetDirectoryName(Assembly)!,
         };
+        start.Environment["RateLimits__Enabled"] = "false";
         foreach (var (key, value) in environment) start.Environment[key] = value;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         process = Process.Start(start)!;

@@ -13,7 +13,7 @@ public static class KeyPlatformCli
         root.Subcommands.Add(ProjectionsCommand.Create(environment));
         root.Subcommands.Add(LocksCommand.Create(environment));
         root.Subcommands.Add(AuditCommand.Create(environment));
-        root.Subcommands.Add(TokenCommand.Create());
+        root.Subcommands.Add(TokenCommand.Create(environment));
         root.Subcommands.Add(ClockCommand.Create());
         return root;
     }

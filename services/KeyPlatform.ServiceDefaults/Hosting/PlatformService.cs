@@ -6,6 +6,7 @@ using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Operations;
 using KeyPlatform.ServiceDefaults.Persistence;
+using KeyPlatform.ServiceDefaults.Protection;
 using KeyPlatform.ServiceDefaults.Telemetry;
 using KeyPlatform.ServiceDefaults.Time;
 using Marten;
@@ -74,6 +75,8 @@ public static class PlatformServiceExtensions
         services.TryAddSingleton<PlatformIds>();
         services.TryAddSingleton(ClockControl.CreateTimeProvider(configuration, builder.Environment));
         services.AddPlatformAuthentication(configuration, builder.Environment);
+        services.AddPlatformAbuseLimits(configuration);
+        services.AddKeyMaterialTransport(configuration, builder.Environment);
         // X1: client errors are ProblemDetails with a rule; binding failures are thrown to the exception handler in
         // every environment (not only Development), so they are answered the same way everywhere.
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ClientErrorProblems.Customize);
@@ -174,10 +177,12 @@ public static class PlatformServiceExtensions
     /// <summary>Health (anonymous), OpenAPI document, auth middleware, the X3 check of ids in routes.</summary>
     public static WebApplication UsePlatformDefaults(this WebApplication app)
     {
+        app.UseKeyMaterialTransport();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UsePlatformAbuseLimits();
         app.UseCanonicalRouteIds();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") })

@@ -6,6 +6,7 @@ using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.Vault;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
+using KeyPlatform.ServiceDefaults.Protection;
 
 namespace KeyPlatform.KeyService.TenantKeys;
 
@@ -41,6 +42,7 @@ public static class TenantKeyEndpoints
                         http.Response.Headers.CacheControl = "no-store";
                         return Results.File(generated.Pfx, "application/x-pkcs12", $"{body.Name}.pfx");
                     }))
+            .RequireAbuseLimit(AbuseLimits.KeyMaterial).RequireTlsForKeyMaterial()
             .WithName("GenerateTenantKey")
             .WithSummary("K3: generate an RSA-2048 key in the vault; the response is its password-protected .pfx, once");
 
@@ -69,6 +71,7 @@ public static class TenantKeyEndpoints
             .DisableAntiforgery()
             .WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024),
                 new RequestTooLargeRule(KeyPlatform.Contracts.Rules.K2, $"A key file is at most {MaxUploadBytes} bytes; the request is larger."))
+            .RequireAbuseLimit(AbuseLimits.KeyMaterial).RequireTlsForKeyMaterial()
             .WithName("UploadTenantKey")
             .WithSummary("K2, K4: upload a password-protected .pfx (field 'password') or a .byok, multipart form");
 

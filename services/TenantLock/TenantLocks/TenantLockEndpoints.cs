@@ -5,6 +5,7 @@ using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using KeyPlatform.TenantLock.TenantLocks.Unlocking;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
+using KeyPlatform.ServiceDefaults.Protection;
 
 namespace KeyPlatform.TenantLock.TenantLocks;
 
@@ -28,11 +29,13 @@ public static class TenantLockEndpoints
                     accepted => Results.Accepted($"/v1/tenants/{tenantId}/regions/{region}/lock", accepted));
             })
             .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024))
+            .RequireAbuseLimit(AbuseLimits.Lock).RequireTlsForKeyMaterial()
             .WithName("LockTenant")
             .WithSummary("L1-L5: lock every environment under the tenant key; multipart file (.pfx or .byok of the Active key), password, confirmationText, acknowledgeRisk");
 
         lockRoutes.MapPost("/lock/resume", (HttpContext http, string tenantId, string region) =>
                 CommandEndpoints.Dispatch(http, new ResumeTenantLock(tenantId, region), _ => Results.Accepted()))
+            .RequireAbuseLimit(AbuseLimits.Lock)
             .WithName("ResumeTenantLock").WithSummary("L5: ask again for the environments a lock has not locked yet");
 
         lockRoutes.MapPost("/unlock", async (HttpContext http, string tenantId, string region) =>
@@ -42,6 +45,7 @@ public static class TenantLockEndpoints
                     _ => Results.Accepted($"/v1/tenants/{tenantId}/regions/{region}/lock"));
             })
             .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024))
+            .RequireAbuseLimit(AbuseLimits.Lock).RequireTlsForKeyMaterial()
             .WithName("UnlockTenantKey")
             .WithSummary("U1: re-upload the key that locked (multipart file, password, acknowledgeRisk); it installs and becomes Active");
 

@@ -3,12 +3,12 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.Cli.Tokens;
 
 namespace KeyPlatform.Cli.Operator;
 
-/// <summary>HTTP to one service with an operator token: the one in <c>KP_TOKEN</c>, else one minted with the services'
-/// signing key (<c>Auth__SigningKey</c>, else the development key). Turns what can go wrong into exit codes.</summary>
+/// <summary>HTTP to one service with an operator token from <see cref="TokenSource"/> (<c>KP_TOKEN</c>, the identity
+/// provider, or in Development a development token). Turns what can go wrong into exit codes.</summary>
 public sealed class OperatorClient : IDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -19,16 +19,14 @@ public sealed class OperatorClient : IDisposable
     };
 
     private readonly HttpClient http;
-    private readonly string token;
+    private readonly TokenSource tokens;
+    private string? token;
 
     public OperatorClient(CliEnvironment environment, ServiceEndpoint service)
     {
         Service = service;
         http = environment.HttpClientFactory(service.Url);
-        token = environment.Variable("KP_TOKEN") is { Length: > 0 } given
-            ? given
-            : DevTokens.Mint(TokenCommand.JwtFromEnvironment(environment.Variable), "keyplatform-cli", "*",
-                [PlatformRoles.PlatformOperator], lifetime: TimeSpan.FromMinutes(30));
+        tokens = new TokenSource(environment);
     }
 
     public ServiceEndpoint Service { get; }
@@ -50,6 +48,7 @@ public sealed class OperatorClient : IDisposable
     private async Task<JsonElement> SendAsync(HttpMethod method, string pathAndQuery, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(Service.Url, pathAndQuery));
+        token ??= await tokens.OperatorTokenAsync(cancellationToken);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         HttpResponseMessage response;
@@ -85,7 +84,7 @@ public sealed class OperatorClient : IDisposable
         {
             HttpStatusCode.BadRequest => new CliFailure(ExitCodes.BadInput, detail ?? $"{Service} refused the request as invalid.", status, detail),
             HttpStatusCode.Unauthorized => new CliFailure(ExitCodes.Refused,
-                $"{Service} refused the token (401): set Auth__SigningKey to the services' signing key, or KP_TOKEN to a valid token.",
+                $"{Service} refused the token (401): set Auth__Authority and Auth__ClientId (and Auth__ClientSecret) for the identity provider, or KP_TOKEN to a valid token.",
                 status, detail),
             _ => new CliFailure(ExitCodes.Refused, $"{Service}: {detail ?? $"{(int)status} {status}"}", status, detail),
         };

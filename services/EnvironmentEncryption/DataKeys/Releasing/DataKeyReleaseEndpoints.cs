@@ -3,6 +3,7 @@ using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Commands;
 using Marten;
+using KeyPlatform.ServiceDefaults.Protection;
 
 namespace KeyPlatform.EnvironmentEncryption.DataKeys.Releasing;
 
@@ -42,6 +43,7 @@ public static class DataKeyReleaseEndpoints
                             lease.Audit.ReleasedAt));
                     }
                 })
+            .RequireAbuseLimit(AbuseLimits.DataKeyRelease)
             .WithName("ReleaseDataKey")
             .WithSummary("D2, E6: an environment's plaintext data key for a platform storage service; every release is audited");
 

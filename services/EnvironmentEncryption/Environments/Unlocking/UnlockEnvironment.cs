@@ -5,6 +5,7 @@ using KeyPlatform.EnvironmentEncryption.DataKeys;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.Vault;
+using KeyPlatform.ServiceDefaults.Protection;
 
 namespace KeyPlatform.EnvironmentEncryption.Environments.Unlocking;
 
@@ -48,6 +49,7 @@ public static class UnlockEnvironmentEndpoints
     public static void MapUnlockEnvironment(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/v1/tenants/{tenantId}/environments/{environmentId}/unlock", (HttpContext http, string tenantId, string environmentId) =>
                 CommandEndpoints.Dispatch(http, new UnlockEnvironment(tenantId, environmentId), _ => Results.NoContent()))
+            .RequireAbuseLimit(AbuseLimits.Lock)
             .WithName("UnlockEnvironment")
             .WithSummary("U2: unlock a locked environment once the tenant key is Active again (its admin)");
 }
