@@ -4,6 +4,7 @@ using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.ServiceDefaults.OpenApi;
 using KeyPlatform.ServiceDefaults.Operations;
 using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.ServiceDefaults.Telemetry;
@@ -75,7 +76,7 @@ public static class PlatformServiceExtensions
         services.AddPlatformAuthentication(configuration, builder.Environment);
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        services.AddOpenApi();
+        services.AddPlatformOpenApi();
         services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
 
         var schema = configuration["Marten:Schema"] ?? options.Schema;
