@@ -15,6 +15,13 @@ public static class PlatformOpenApi
         services.AddOpenApi(options =>
         {
             options.OpenApiVersion = OpenApiSpecVersion.OpenApi3_0;
+            // No servers: the address a request came in on is not the service's; a client is given its base address.
+            // It also keeps the checked-in documents (docs/openapi/) the same wherever they are served from.
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Servers = [];
+                return Task.CompletedTask;
+            });
             options.AddDocumentTransformer<BearerSecurityScheme>();
             options.AddDocumentTransformer<ProblemDetailsSchema>();
             options.AddOperationTransformer<BearerSecurityScheme>();
