@@ -10,8 +10,16 @@ using KeyServiceApp = KeyPlatform.KeyService.Program;
 namespace KeyService.IntegrationTests;
 
 /// <summary>KeyService on the real PostgreSQL and RabbitMQ, with a fake clock and captured logs.</summary>
-public sealed class KeyServiceFixture : IAsyncLifetime
+public class KeyServiceFixture : IAsyncLifetime
 {
+    private readonly bool kestrel;
+
+    public KeyServiceFixture() : this(kestrel: false) { }
+
+    /// <param name="kestrel">Serve on Kestrel on a loopback port instead of the in-memory test server: request size
+    /// limits are Kestrel's and the test server has none.</param>
+    protected KeyServiceFixture(bool kestrel) => this.kestrel = kestrel;
+
     public TestBroker Broker { get; } = new();
     public CapturedLogs Logs { get; } = new();
     public ServiceHost<KeyServiceApp> Host { get; private set; } = null!;
@@ -31,6 +39,11 @@ public sealed class KeyServiceFixture : IAsyncLifetime
         Host = new ServiceHost<KeyServiceApp>(Broker, "keys",
             settings: new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Debug" },
             configureServices: services => services.AddSingleton<ILoggerProvider>(Logs));
+        if (kestrel)
+        {
+            Host.UseKestrel(0);
+            Host.StartServer();
+        }
         _ = Host.CreateClient();
     }
 
@@ -55,3 +68,6 @@ public sealed class KeyServiceFixture : IAsyncLifetime
         return (tenant, Host.ClientFor(tenant, PlatformRoles.PowerPlatformAdmin));
     }
 }
+
+/// <summary>KeyService served by Kestrel, as in production.</summary>
+public sealed class KestrelKeyServiceFixture() : KeyServiceFixture(kestrel: true);

@@ -14,6 +14,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -74,8 +75,13 @@ public static class PlatformServiceExtensions
         services.TryAddSingleton<PlatformIds>();
         services.TryAddSingleton(ClockControl.CreateTimeProvider(configuration, builder.Environment));
         services.AddPlatformAuthentication(configuration, builder.Environment);
-        services.AddProblemDetails();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        // X1: client errors are ProblemDetails with a rule; binding failures are thrown to the exception handler in
+        // every environment (not only Development), so they are answered the same way everywhere.
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ClientErrorProblems.Customize);
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        // Enum values by name only: "type": 99 is as unknown as "type": "Spaceship".
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false)));
         services.AddPlatformOpenApi();
         services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
 

@@ -2,6 +2,7 @@ using KeyPlatform.Contracts.Keys;
 using KeyPlatform.KeyService.TenantKeys.Generating;
 using KeyPlatform.KeyService.TenantKeys.Uploading;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.Vault;
 using Microsoft.AspNetCore.Mvc;
 
@@ -58,7 +59,8 @@ public static class TenantKeyEndpoints
                         new UploadTenantKeyPfx(tenantId, region, name, buffer.ToArray(), form["password"].FirstOrDefault(), acknowledge), created);
             })
             .DisableAntiforgery()
-            .WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024))
+            .WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024),
+                new RequestTooLargeRule(KeyPlatform.Contracts.Rules.K2, $"A key file is at most {MaxUploadBytes} bytes; the request is larger."))
             .WithName("UploadTenantKey")
             .WithSummary("K2, K4: upload a password-protected .pfx (field 'password') or a .byok, multipart form");
 

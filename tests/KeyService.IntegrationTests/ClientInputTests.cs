@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using KeyPlatform.Contracts;
+using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.Testing;
+using KeyPlatform.Vault;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace KeyService.IntegrationTests;
+
+/// <summary>X1: no client input yields a 5xx. Each malformed request of issue 10 answers a 4xx ProblemDetails with a
+/// rule, and the event store and the vault are exactly as they were.</summary>
+public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassFixture<KestrelKeyServiceFixture>
+{
+    private const string Region = "europe";
+    private const string Password = "a long enough password";
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    public async Task An_enablement_whose_body_is_not_JSON_is_a_400_with_rule_VALIDATION_and_nothing_is_stored_X1()
+    {
+        var tenant = NewTenant();
+        var before = await StoredAsync();
+
+        var response = await fixture.Host.OperatorClient().PutAsync($"/v1/tenants/{tenant}/enablement",
+            new StringContent("this is { not json", Encoding.UTF8, "application/json"));
+
+        await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        (await StoredAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    public async Task An_enablement_with_a_word_for_a_licence_count_is_a_400_naming_the_field_and_nothing_is_stored_X1()
+    {
+        var tenant = NewTenant();
+        var before = await StoredAsync();
+
+        var response = await fixture.Host.OperatorClient().PutAsync($"/v1/tenants/{tenant}/enablement",
+            new StringContent("""{"appPerUserLicences": "many", "enterpriseLicences": 0}""", Encoding.UTF8, "application/json"));
+
+        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        problem.GetProperty("errors").TryGetProperty("appPerUserLicences", out _).ShouldBeTrue(problem.ToString());
+        (await StoredAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    public async Task An_enablement_sent_as_a_form_is_a_415_with_rule_VALIDATION_X1()
+    {
+        var tenant = NewTenant();
+        var before = await StoredAsync();
+
+        var response = await fixture.Host.OperatorClient().PutAsync($"/v1/tenants/{tenant}/enablement",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["appPerUserLicences"] = "2000" }));
+
+        await ShouldBeRefusedAsync(response, HttpStatusCode.UnsupportedMediaType, Rules.Validation);
+        (await StoredAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "K2")]
+    public async Task A_key_upload_of_20_MB_is_a_413_naming_K2_and_nothing_is_stored_X1_K2()
+    {
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        var before = await StoredAsync();
+
+        // Expect: 100-continue lets the client read the refusal instead of writing 20 MB into a closed connection.
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenant}/regions/{Region}/keys")
+        {
+            Content = KeyFiles.Upload("big", new byte[20 * 1024 * 1024], "big.pfx", Password),
+        };
+        request.Headers.ExpectContinue = true;
+        var response = await admin.SendAsync(request);
+
+        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.RequestEntityTooLarge, Rules.K2);
+        problem.GetProperty("detail").GetString()!.ShouldContain("key file is at most");
+        (await StoredAsync()).ShouldBe(before);
+    }
+
+    private static string NewTenant() => $"tenant-{TestInfrastructure.UniqueSuffix()}";
+
+    private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(status, body);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json", body);
+        var problem = JsonDocument.Parse(body).RootElement;
+        problem.GetProperty("rule").GetString().ShouldBe(rule, body);
+        return problem;
+    }
+
+    /// <summary>Every event of the service's store and every key of the vault (key-exchange keys aside).</summary>
+    private async Task<(long Events, long VaultKeys)> StoredAsync()
+    {
+        await fixture.Host.Services.GetRequiredService<IKeyVault>().GetOrCreateKeyExchangeKeyAsync(Region); // the vault's table exists
+        await using var connection = new NpgsqlConnection(TestInfrastructure.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var events = new NpgsqlCommand($"select count(*) from \"{fixture.Host.Schema}\".mt_events", connection);
+        await using var keys = new NpgsqlCommand(
+            $"select count(*) from \"{fixture.Broker.Schema("vault")}\".keys where purpose <> 'key-exchange'", connection);
+        return ((long)(await events.ExecuteScalarAsync())!, (long)(await keys.ExecuteScalarAsync())!);
+    }
+}
