@@ -46,6 +46,14 @@ public sealed class PlatformServices : IAsyncLifetime
         _ => throw new ArgumentOutOfRangeException(nameof(service), service, null),
     };
 
+    public IServiceHost HostOf(string service) => service switch
+    {
+        "key-service" => new Host<KeyServiceApp>(Keys),
+        "environment-encryption" => new Host<EnvironmentEncryptionApp>(Environments),
+        "tenant-lock" => new Host<TenantLockApp>(Locks),
+        _ => throw new ArgumentOutOfRangeException(nameof(service), service, null),
+    };
+
     /// <summary>The schema of the service's Marten event store (its <c>mt_events</c> table).</summary>
     public string SchemaOf(string service) => service switch
     {
@@ -65,6 +73,19 @@ public sealed class PlatformServices : IAsyncLifetime
 
     public async Task<JsonObject> ServedDocumentNodeAsync(string service) =>
         JsonNode.Parse(await ServedDocumentAsync(service))!.AsObject();
+}
+
+/// <summary>What a test needs of a host, whichever service it runs.</summary>
+public interface IServiceHost
+{
+    KeyPlatform.ServiceDefaults.Auth.JwtOptions Jwt { get; }
+    HttpClient CreateClient();
+}
+
+internal sealed class Host<TProgram>(ServiceHost<TProgram> host) : IServiceHost where TProgram : class
+{
+    public KeyPlatform.ServiceDefaults.Auth.JwtOptions Jwt => host.Jwt;
+    public HttpClient CreateClient() => host.CreateClient();
 }
 
 [CollectionDefinition(Name)]
