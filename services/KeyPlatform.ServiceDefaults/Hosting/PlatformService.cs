@@ -4,6 +4,7 @@ using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.ServiceDefaults.OpenApi;
 using KeyPlatform.ServiceDefaults.Operations;
 using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.ServiceDefaults.Protection;
@@ -84,7 +85,7 @@ public static class PlatformServiceExtensions
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         // Enum values by name only: "type": 99 is as unknown as "type": "Spaceship".
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false)));
-        services.AddOpenApi();
+        services.AddPlatformOpenApi();
         services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
 
         var schema = configuration["Marten:Schema"] ?? options.Schema;

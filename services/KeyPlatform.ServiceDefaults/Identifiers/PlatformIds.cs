@@ -25,6 +25,10 @@ public sealed partial class PlatformIds(PlatformRegions regions)
     /// <see cref="PlatformRegions"/>.</summary>
     public const string RegionPattern = "^[a-z][a-z0-9-]{0,31}$";
 
+    /// <summary>The longest tenant id, environment id and region the patterns above admit (published in the OpenAPI
+    /// document; a test holds them to the patterns).</summary>
+    public const int TenantIdMaxLength = 63, EnvironmentIdMaxLength = 63, RegionMaxLength = 32;
+
     public PlatformRegions Regions => regions;
 
     public static bool IsCanonicalTenantId(string? value) => value is not null && TenantId().IsMatch(value);

@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using KeyPlatform.ServiceDefaults.Identifiers;
+
+namespace KeyPlatform.OpenApi.Tests;
+
+/// <summary>What a client generator needs from each service's served document (issue 10): the bearer scheme on
+/// every operation that needs a token, ProblemDetails answers, and the X3 limits of ids.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class OpenApiDocumentTests(PlatformServices platform)
+{
+    public static TheoryData<string> Services => new(PlatformServices.Names);
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    [Trait("Rule", "X1")]
+    public async Task Every_operation_but_the_anonymous_ones_requires_the_bearer_scheme(string service)
+    {
+        var document = await platform.ServedDocumentNodeAsync(service);
+
+        var scheme = document["components"]!["securitySchemes"]!["Bearer"]!;
+        scheme["type"]!.GetValue<string>().ShouldBe("http");
+        scheme["scheme"]!.GetValue<string>().ShouldBe("bearer");
+        scheme["bearerFormat"]!.GetValue<string>().ShouldBe("JWT");
+        var operations = Operations(document).ToList();
+        operations.Count.ShouldBeGreaterThan(1);
+        foreach (var (path, method, operation) in operations)
+        {
+            var schemes = (operation["security"]?.AsArray() ?? []).SelectMany(r => r!.AsObject().Select(p => p.Key)).ToList();
+            if (path == "/")
+                schemes.ShouldBeEmpty($"{method} {path} is anonymous");
+            else
+                schemes.ShouldContain("Bearer", $"{method} {path} needs a token");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    [Trait("Rule", "X1")]
+    public async Task Every_operation_lists_its_ProblemDetails_answers(string service)
+    {
+        var document = await platform.ServedDocumentNodeAsync(service);
+
+        var problem = document["components"]!["schemas"]!["ProblemDetails"]!;
+        problem["properties"]!["rule"]!["type"]!.GetValue<string>().ShouldBe("string");
+        problem["required"]!.AsArray().Select(r => r!.GetValue<string>()).ShouldContain("rule");
+        foreach (var (path, method, operation) in Operations(document).Where(o => o.Path != "/"))
+        {
+            var expected = new List<string> { "401", "403" };
+            if (operation["parameters"] is JsonArray { Count: > 0 } || operation["requestBody"] is not null) expected.Add("400");
+            if (path.Contains('{', StringComparison.Ordinal)) expected.Add("404");
+            if (method != "get") expected.Add("409");
+            foreach (var status in expected)
+            {
+                var response = operation["responses"]?[status];
+                response.ShouldNotBeNull($"{method} {path} lists no {status}");
+                (response["content"]?["application/problem+json"]?["schema"]?["$ref"]?.GetValue<string>())
+                    .ShouldBe("#/components/schemas/ProblemDetails", $"{method} {path} {status} is not a ProblemDetails");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    [Trait("Rule", "X3")]
+    public async Task Id_parameters_carry_the_canonical_pattern_and_length_X3(string service)
+    {
+        var document = await platform.ServedDocumentNodeAsync(service);
+
+        var limits = new Dictionary<string, (string Pattern, int MaxLength)>
+        {
+            ["tenantId"] = (PlatformIds.TenantIdPattern, PlatformIds.TenantIdMaxLength),
+            ["region"] = (PlatformIds.RegionPattern, PlatformIds.RegionMaxLength),
+            ["environmentId"] = (PlatformIds.EnvironmentIdPattern, PlatformIds.EnvironmentIdMaxLength),
+        };
+        var checkedIds = 0;
+        foreach (var (path, method, operation) in Operations(document))
+        foreach (var parameter in operation["parameters"]?.AsArray() ?? [])
+        {
+            var name = parameter!["name"]!.GetValue<string>();
+            if (!limits.TryGetValue(name, out var limit)) continue;
+            var schema = parameter["schema"]!;
+            (schema["pattern"]?.GetValue<string>()).ShouldBe(limit.Pattern, $"{method} {path} {name}");
+            (schema["maxLength"]?.GetValue<int>()).ShouldBe(limit.MaxLength, $"{method} {path} {name}");
+            (schema["minLength"]?.GetValue<int>()).ShouldBe(1, $"{method} {path} {name}");
+            checkedIds++;
+        }
+
+        checkedIds.ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    [Trait("Rule", "X3")]
+    public async Task Environment_ids_in_a_request_body_carry_the_canonical_pattern_X3()
+    {
+        var document = await platform.ServedDocumentNodeAsync("environment-encryption");
+
+        var register = document["paths"]!["/v1/tenants/{tenantId}/environments"]!["post"]!;
+        var schema = Resolve(document, register["requestBody"]!["content"]!["application/json"]!["schema"]!);
+        var environmentId = schema["properties"]!["environmentId"]!;
+        environmentId["pattern"]!.GetValue<string>().ShouldBe(PlatformIds.EnvironmentIdPattern);
+        environmentId["maxLength"]!.GetValue<int>().ShouldBe(PlatformIds.EnvironmentIdMaxLength);
+        var region = schema["properties"]!["region"]!;
+        region["pattern"]!.GetValue<string>().ShouldBe(PlatformIds.RegionPattern);
+    }
+
+    public static IEnumerable<(string Path, string Method, JsonObject Operation)> Operations(JsonObject document) =>
+        document["paths"]!.AsObject().SelectMany(path => path.Value!.AsObject()
+            .Where(m => m.Key is "get" or "put" or "post" or "delete" or "patch")
+            .Select(m => (path.Key, m.Key, m.Value!.AsObject())));
+
+    public static JsonNode Resolve(JsonObject document, JsonNode schema) =>
+        schema["$ref"]?.GetValue<string>() is { } reference
+            ? document["components"]!["schemas"]![reference["#/components/schemas/".Length..]]!
+            : schema;
+}
