@@ -123,6 +123,8 @@ public static class PlatformServiceExtensions
         services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
+            // No call out of the platform: MassTransit would report usage telemetry to its vendor (decision 0010).
+            bus.DisableUsageTelemetry();
             options.ConfigureConsumers?.Invoke(bus);
             var batchItems = BatchItemVerification.BatchItemTypes(services);
             bus.UsingRabbitMq((context, rabbitMq) =>
