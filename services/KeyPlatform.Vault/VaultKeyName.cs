@@ -1,9 +1,10 @@
 namespace KeyPlatform.Vault;
 
-/// <summary>The label an admin gives a key. Not an id: two keys may share a name.</summary>
+/// <summary>The label an admin gives a key. Not an id: two keys may share a name. Callers validate what they put
+/// in it (a tenant key is labelled <c>{tenant}/{region}/{name}</c>, at most 63 + 32 + 100 characters and two '/').</summary>
 public sealed record VaultKeyName
 {
-    public const int MaxLength = 128;
+    public const int MaxLength = 256;
 
     public VaultKeyName(string value)
     {

@@ -39,6 +39,7 @@ public sealed class Program
             },
         });
         var services = builder.Services;
+        services.AddValidation(); // here, not in the backbone: the generator finds the request types of this assembly
         services.AddKeyVault(builder.Configuration, vault => vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names);
         services.AddSingleton(builder.Configuration.GetSection("Rules").Get<TenantLockRules>() ?? new TenantLockRules());
         services.AddSingleton<IIntegrationEventMap, TenantLockIntegrationEvents>();

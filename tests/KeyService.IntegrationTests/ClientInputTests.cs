@@ -82,6 +82,67 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
         (await StoredAsync()).ShouldBe(before);
     }
 
+    [Fact]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "T1")]
+    public async Task Licence_counts_of_int_max_each_are_a_400_naming_both_fields_not_an_overflowed_T1_refusal_X1_T1()
+    {
+        var tenant = NewTenant();
+        var before = await StoredAsync();
+
+        var response = await fixture.Host.OperatorClient().PutAsJsonAsync($"/v1/tenants/{tenant}/enablement",
+            new { appPerUserLicences = int.MaxValue, enterpriseLicences = int.MaxValue });
+
+        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        var errors = problem.GetProperty("errors");
+        errors.TryGetProperty("appPerUserLicences", out _).ShouldBeTrue(problem.ToString());
+        errors.TryGetProperty("enterpriseLicences", out _).ShouldBeTrue(problem.ToString());
+        (await StoredAsync()).ShouldBe(before);
+    }
+
+    public static TheoryData<string, string> BadKeyNames => new()
+    {
+        { "100,000 characters", new string('k', 100_000) },
+        { "a NUL", "key\0name" },
+        { "a right-to-left override", "key\u202Efdp.exe" },
+        { "only a line break", "\n" },
+    };
+
+    [Theory]
+    [Trait("Rule", "X1")]
+    [MemberData(nameof(BadKeyNames))]
+    public async Task Generating_a_key_whose_name_has_too_many_or_unprintable_characters_is_a_400_and_nothing_is_stored_X1(
+        string what, string name)
+    {
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        var before = await StoredAsync();
+
+        var response = await admin.PostAsJsonAsync($"/v1/tenants/{tenant}/regions/{Region}/keys/generate",
+            new { name, password = Password, confirmPassword = Password, acknowledgeRisk = true });
+
+        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        problem.GetProperty("errors").TryGetProperty("name", out _).ShouldBeTrue($"{what}: {problem}");
+        (await StoredAsync()).ShouldBe(before);
+    }
+
+    [Theory]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "K4")]
+    [MemberData(nameof(BadKeyNames))]
+    public async Task Uploading_a_key_whose_name_has_too_many_or_unprintable_characters_is_a_400_and_nothing_is_stored_X1_K4(
+        string what, string name)
+    {
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        var (pfx, _) = KeyFiles.DotNetPfx(Password);
+        var before = await StoredAsync();
+
+        var response = await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys", KeyFiles.Upload(name, pfx, "key.pfx", Password));
+
+        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        problem.ToString().ShouldContain("name", Case.Insensitive, what);
+        (await StoredAsync()).ShouldBe(before);
+    }
+
     private static string NewTenant() => $"tenant-{TestInfrastructure.UniqueSuffix()}";
 
     private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)

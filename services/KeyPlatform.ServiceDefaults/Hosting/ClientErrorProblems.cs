@@ -2,7 +2,10 @@ using System.Text.Json;
 using KeyPlatform.Contracts;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace KeyPlatform.ServiceDefaults.Hosting;
 
@@ -50,7 +53,9 @@ public static class ClientErrorProblems
     {
         var problem = context.ProblemDetails;
         var status = problem.Status ?? context.HttpContext.Response.StatusCode;
-        if (status is < 400 or >= 500 || problem.Extensions.ContainsKey("rule")) return;
+        if (status is < 400 or >= 500) return;
+        if (problem is HttpValidationProblemDetails validation) validation.Errors = AsJsonFields(validation.Errors, context.HttpContext);
+        if (problem.Extensions.ContainsKey("rule")) return;
 
         if (status == StatusCodes.Status413PayloadTooLarge
             && EndpointOf(context.HttpContext)?.Metadata.GetMetadata<RequestTooLargeRule>() is { } tooLarge)
@@ -74,6 +79,20 @@ public static class ClientErrorProblems
                 Name(problem, Rules.Validation, "The request is not valid");
                 break;
         }
+    }
+
+    /// <summary>Validation names the C# members (<c>AppPerUserLicences</c>); the client sent JSON fields
+    /// (<c>appPerUserLicences</c>): errors are keyed as the client wrote them, by the JSON naming policy.</summary>
+    private static Dictionary<string, string[]> AsJsonFields(IDictionary<string, string[]> errors, HttpContext http)
+    {
+        var policy = http.RequestServices.GetService<IOptions<HttpJsonOptions>>()?.Value.SerializerOptions.PropertyNamingPolicy;
+        var fields = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var (member, messages) in errors)
+        {
+            var field = policy is null ? member : string.Join('.', member.Split('.').Select(policy.ConvertName));
+            fields[field] = fields.TryGetValue(field, out var earlier) ? [.. earlier, .. messages] : messages;
+        }
+        return fields;
     }
 
     /// <summary>The endpoint of the request; the exception handler middleware keeps it only in its feature.</summary>

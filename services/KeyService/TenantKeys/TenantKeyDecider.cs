@@ -28,7 +28,7 @@ public static class TenantKeyDecider
                 $"No key can be generated or uploaded while the tenant has locked environments ({facts.LockedEnvironments} locked).");
         if (ring?.Lock is { } ringLock)
             return new Refusal(Rules.K11, $"No key can be generated or uploaded while the tenant is locked (lock {ringLock.LockCycleId}).");
-        if (string.IsNullOrWhiteSpace(name)) return Refusal.Invalid("A key name is required.");
+        if (TenantKeyNames.Check(name) is { } badName) return badName;
         var keys = ring?.Keys.Where(k => k.State != TenantKeyState.Deleted).ToList() ?? [];
         if (keys.Any(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase)))
             return Refusal.Invalid($"The tenant already has a key named '{name}' in this region.");

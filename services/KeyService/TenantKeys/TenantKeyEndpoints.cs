@@ -4,6 +4,7 @@ using KeyPlatform.KeyService.TenantKeys.Uploading;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.Vault;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 
 namespace KeyPlatform.KeyService.TenantKeys;
@@ -11,12 +12,30 @@ namespace KeyPlatform.KeyService.TenantKeys;
 /// <summary>The HTTP edge of the key lifecycle. Shapes are checked here; every rule is checked by the handlers.</summary>
 public static class TenantKeyEndpoints
 {
-    /// <summary>Larger than any honest key file; the key file reader has its own, tighter limit.</summary>
-    public const long MaxUploadBytes = 256 * 1024;
-
-    public sealed record GenerateRequest(string? Name, string? Password, string? ConfirmPassword, bool AcknowledgeRisk);
+    public sealed record GenerateRequest(
+        [Required, StringLength(TenantKeyNames.MaxLength, MinimumLength = 1), RegularExpression(DisplayText.Pattern)] string? Name,
+        [Required, StringLength(KeyUploads.MaxPasswordLength)] string? Password,
+        [Required, StringLength(KeyUploads.MaxPasswordLength)] string? ConfirmPassword,
+        bool AcknowledgeRisk);
 
     public sealed record ActivateRequest(bool AcknowledgeRisk);
+
+    /// <summary>K4: a multipart form. <see cref="Password"/> goes with a .pfx; a .byok has none. Fields a form leaves
+    /// out stay null (members, not constructor parameters, so the form binder does not require them).</summary>
+    public sealed record UploadRequest
+    {
+        [Required, StringLength(TenantKeyNames.MaxLength, MinimumLength = 1), RegularExpression(DisplayText.Pattern)]
+        public string? Name { get; init; }
+
+        public IFormFile? File { get; init; }
+
+        [StringLength(KeyUploads.MaxPasswordLength)]
+        public string? Password { get; init; }
+
+        public bool AcknowledgeRisk { get; init; }
+
+        public override string ToString() => $"UploadRequest {{ {Name}, {File?.Length ?? 0} bytes }}";
+    }
 
     public static void MapTenantKeys(this IEndpointRouteBuilder routes)
     {
@@ -36,31 +55,26 @@ public static class TenantKeyEndpoints
             .WithName("GenerateTenantKey")
             .WithSummary("K3: generate an RSA-2048 key in the vault; the response is its password-protected .pfx, once");
 
-        keys.MapPost("", async (HttpContext http, string tenantId, string region) =>
+        keys.MapPost("", async (HttpContext http, string tenantId, string region, [FromForm] UploadRequest form) =>
             {
-                if (!http.Request.HasFormContentType)
-                    return Results.Problem(RefusalProblems.ToProblemDetails(Refusal.Invalid("Send multipart/form-data with name, file and acknowledgeRisk.")));
-                var form = await http.Request.ReadFormAsync(http.RequestAborted);
-                var file = form.Files.GetFile("file");
-                if (file is null || file.Length == 0)
-                    return Results.Problem(RefusalProblems.ToProblemDetails(new Refusal(KeyPlatform.Contracts.Rules.K2, "No key file was sent (form field 'file').")));
-                if (file.Length > MaxUploadBytes)
-                    return Results.Problem(RefusalProblems.ToProblemDetails(new Refusal(KeyPlatform.Contracts.Rules.K2,
-                        $"The key file is {file.Length} bytes; key files are at most {MaxUploadBytes} bytes.")));
+                if (form.File is not { Length: > 0 } file)
+                    return RefusalProblems.ToResult(new Refusal(KeyPlatform.Contracts.Rules.K2, "No key file was sent (form field 'file')."),
+                        TimeProvider.System);
+                if (file.Length > KeyUploads.MaxFileBytes)
+                    return RefusalProblems.ToResult(new Refusal(KeyPlatform.Contracts.Rules.K2,
+                        $"The key file is {file.Length} bytes; key files are at most {KeyUploads.MaxFileBytes} bytes."), TimeProvider.System);
                 using var buffer = new MemoryStream();
                 await file.CopyToAsync(buffer, http.RequestAborted);
-                var name = form["name"].ToString();
-                var acknowledge = bool.TryParse(form["acknowledgeRisk"], out var ack) && ack;
                 var created = (object? response) => Results.Created(
                     $"/v1/tenants/{tenantId}/regions/{region}/keys/{((UploadedTenantKey)response!).KeyId}", response);
                 return IsByok(file.FileName, buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
-                    ? await CommandEndpoints.Dispatch(http, new UploadTenantKeyByok(tenantId, region, name, buffer.ToArray(), acknowledge), created)
+                    ? await CommandEndpoints.Dispatch(http, new UploadTenantKeyByok(tenantId, region, form.Name!, buffer.ToArray(), form.AcknowledgeRisk), created)
                     : await CommandEndpoints.Dispatch(http,
-                        new UploadTenantKeyPfx(tenantId, region, name, buffer.ToArray(), form["password"].FirstOrDefault(), acknowledge), created);
+                        new UploadTenantKeyPfx(tenantId, region, form.Name!, buffer.ToArray(), form.Password, form.AcknowledgeRisk), created);
             })
             .DisableAntiforgery()
-            .WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024),
-                new RequestTooLargeRule(KeyPlatform.Contracts.Rules.K2, $"A key file is at most {MaxUploadBytes} bytes; the request is larger."))
+            .WithMetadata(new RequestSizeLimitAttribute(KeyUploads.MaxRequestBytes),
+                new RequestTooLargeRule(KeyPlatform.Contracts.Rules.K2, $"A key file is at most {KeyUploads.MaxFileBytes} bytes; the request is larger."))
             .WithName("UploadTenantKey")
             .WithSummary("K2, K4: upload a password-protected .pfx (field 'password') or a .byok, multipart form");
 

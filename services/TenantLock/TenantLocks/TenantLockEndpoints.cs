@@ -4,13 +4,15 @@ using KeyPlatform.TenantLock.TenantLocks.Locking;
 using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using KeyPlatform.TenantLock.TenantLocks.Unlocking;
 using Marten;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 
 namespace KeyPlatform.TenantLock.TenantLocks;
 
 public static class TenantLockEndpoints
 {
-    private const long MaxUploadBytes = 256 * 1024;
+    /// <summary>Longer than any confirmation text (<see cref="TenantLockDecider.ConfirmationText"/>).</summary>
+    public const int MaxConfirmationLength = 256;
 
     public static void MapTenantLocks(this IEndpointRouteBuilder routes)
     {
@@ -20,14 +22,14 @@ public static class TenantLockEndpoints
                 http.RefuseUnlessReaderOf(tenantId) ?? Results.Ok(new { confirmationText = TenantLockDecider.ConfirmationText(tenantId, region) }))
             .WithName("GetLockChallenge").WithSummary("L1: the confirmation text to type back when locking");
 
-        lockRoutes.MapPost("/lock", async (HttpContext http, string tenantId, string region) =>
+        lockRoutes.MapPost("/lock", async (HttpContext http, string tenantId, string region, [FromForm] LockRequest form) =>
             {
-                if (await ReadKeyFormAsync(http) is not { } form) return InvalidForm();
+                if (await KeyFileAsync(http, form.File, form.Password) is not { } key) return InvalidForm();
                 return await CommandEndpoints.Dispatch(http,
-                    new RequestTenantLock(tenantId, region, form.Key, form.Fields["confirmationText"].ToString(), form.AcknowledgeRisk),
+                    new RequestTenantLock(tenantId, region, key, form.ConfirmationText ?? "", form.AcknowledgeRisk),
                     accepted => Results.Accepted($"/v1/tenants/{tenantId}/regions/{region}/lock", accepted));
             })
-            .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024))
+            .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(KeyUploads.MaxRequestBytes))
             .WithName("LockTenant")
             .WithSummary("L1-L5: lock every environment under the tenant key; multipart file (.pfx or .byok of the Active key), password, confirmationText, acknowledgeRisk");
 
@@ -35,13 +37,13 @@ public static class TenantLockEndpoints
                 CommandEndpoints.Dispatch(http, new ResumeTenantLock(tenantId, region), _ => Results.Accepted()))
             .WithName("ResumeTenantLock").WithSummary("L5: ask again for the environments a lock has not locked yet");
 
-        lockRoutes.MapPost("/unlock", async (HttpContext http, string tenantId, string region) =>
+        lockRoutes.MapPost("/unlock", async (HttpContext http, string tenantId, string region, [FromForm] UnlockRequest form) =>
             {
-                if (await ReadKeyFormAsync(http) is not { } form) return InvalidForm();
-                return await CommandEndpoints.Dispatch(http, new UnlockTenantKey(tenantId, region, form.Key, form.AcknowledgeRisk),
+                if (await KeyFileAsync(http, form.File, form.Password) is not { } key) return InvalidForm();
+                return await CommandEndpoints.Dispatch(http, new UnlockTenantKey(tenantId, region, key, form.AcknowledgeRisk),
                     _ => Results.Accepted($"/v1/tenants/{tenantId}/regions/{region}/lock"));
             })
-            .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(MaxUploadBytes + 64 * 1024))
+            .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(KeyUploads.MaxRequestBytes))
             .WithName("UnlockTenantKey")
             .WithSummary("U1: re-upload the key that locked (multipart file, password, acknowledgeRisk); it installs and becomes Active");
 
@@ -64,19 +66,44 @@ public static class TenantLockEndpoints
             .WithName("ListTenantLocks").WithSummary("S4: every lock cycle of the tenant, newest first");
     }
 
-    private sealed record KeyForm(KeyFileUpload Key, IFormCollection Fields, bool AcknowledgeRisk);
-
-    private static async Task<KeyForm?> ReadKeyFormAsync(HttpContext http)
+    /// <summary>L1: the Active key's file (.pfx or .byok) and password, and the confirmation text typed back. Fields a
+    /// form leaves out stay null (members, not constructor parameters, so the form binder does not require them).</summary>
+    public sealed record LockRequest
     {
-        if (!http.Request.HasFormContentType) return null;
-        var form = await http.Request.ReadFormAsync(http.RequestAborted);
-        if (form.Files.GetFile("file") is not { Length: > 0 and <= MaxUploadBytes } file) return null;
+        public IFormFile? File { get; init; }
+
+        [StringLength(KeyUploads.MaxPasswordLength)]
+        public string? Password { get; init; }
+
+        [StringLength(MaxConfirmationLength)]
+        public string? ConfirmationText { get; init; }
+
+        public bool AcknowledgeRisk { get; init; }
+
+        public override string ToString() => $"LockRequest {{ {File?.Length ?? 0} bytes }}";
+    }
+
+    /// <summary>U1: the file (.pfx or .byok) and password of the key that locked.</summary>
+    public sealed record UnlockRequest
+    {
+        public IFormFile? File { get; init; }
+
+        [StringLength(KeyUploads.MaxPasswordLength)]
+        public string? Password { get; init; }
+
+        public bool AcknowledgeRisk { get; init; }
+
+        public override string ToString() => $"UnlockRequest {{ {File?.Length ?? 0} bytes }}";
+    }
+
+    private static async Task<KeyFileUpload?> KeyFileAsync(HttpContext http, IFormFile? file, string? password)
+    {
+        if (file is not { Length: > 0 and <= KeyUploads.MaxFileBytes }) return null;
         using var buffer = new MemoryStream();
         await file.CopyToAsync(buffer, http.RequestAborted);
-        return new KeyForm(new KeyFileUpload(buffer.ToArray(), file.FileName, form["password"].FirstOrDefault()), form,
-            bool.TryParse(form["acknowledgeRisk"], out var acknowledge) && acknowledge);
+        return new KeyFileUpload(buffer.ToArray(), file.FileName, password);
     }
 
     private static IResult InvalidForm() => Results.Problem(RefusalProblems.ToProblemDetails(Refusal.Invalid(
-        $"Send multipart/form-data with a key file (form field 'file', at most {MaxUploadBytes} bytes), its password and acknowledgeRisk.")));
+        $"Send multipart/form-data with a key file (form field 'file', at most {KeyUploads.MaxFileBytes} bytes), its password and acknowledgeRisk.")));
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.Backups;
 using KeyPlatform.EnvironmentEncryption.DataKeys;
@@ -31,8 +32,7 @@ public sealed class RegisterEnvironmentHandler(StreamCommands streams, Environme
 
     private static Refusal? Validate(RegisterEnvironment command) =>
         // The tenant, region and environment ids were checked at the edge (X3, PlatformIds).
-        (string.IsNullOrWhiteSpace(command.Name) || command.Name.Trim().Length > 200
-            ? Refusal.Invalid("An environment name of 1 to 200 characters is required.") : null)
+        EnvironmentNames.Check(command.Name?.Trim())
         ?? (!Version.TryParse(command.Version?.Trim(), out _)
             ? Refusal.Invalid($"The environment version '{command.Version}' is not a version such as 9.2.21052.00103.") : null)
         ?? (!Enum.IsDefined(command.Type) || !Enum.IsDefined(command.Storage)
@@ -54,15 +54,25 @@ public sealed class DeleteEnvironmentHandler(StreamCommands streams, DataKeyCach
 
 public static class RegistrationEndpoints
 {
-    public sealed record RegisterRequest(string? EnvironmentId, string? Region, string? Name, EnvironmentType Type, EnvironmentStorage Storage,
-        string? Version, DateTimeOffset CreatedAt);
+    /// <summary>A version such as 9.2.21052.00103: two to four numbers of at most nine digits.</summary>
+    public const string VersionPattern = @"^[0-9]{1,9}(\.[0-9]{1,9}){1,3}$";
+
+    /// <summary>The ids are checked by <c>PlatformIds</c> (X3) when the command is dispatched.</summary>
+    public sealed record RegisterRequest(
+        string? EnvironmentId,
+        string? Region,
+        [Required, StringLength(EnvironmentNames.MaxLength, MinimumLength = 1), RegularExpression(DisplayText.Pattern)] string? Name,
+        [Required] EnvironmentType? Type,
+        [Required] EnvironmentStorage? Storage,
+        [Required, RegularExpression(VersionPattern)] string? Version,
+        [Required] DateTimeOffset? CreatedAt);
 
     public static void MapEnvironmentRegistration(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/v1/tenants/{tenantId}/environments", (HttpContext http, string tenantId, RegisterRequest body) =>
                 CommandEndpoints.Dispatch(http,
-                    new RegisterEnvironment(tenantId, body.Region ?? "", body.EnvironmentId ?? "", body.Name ?? "", body.Type, body.Storage,
-                        body.Version ?? "", body.CreatedAt),
+                    new RegisterEnvironment(tenantId, body.Region ?? "", body.EnvironmentId ?? "", body.Name!, body.Type!.Value,
+                        body.Storage!.Value, body.Version!, body.CreatedAt!.Value),
                     response => Results.Created($"/v1/tenants/{tenantId}/environments/{body.EnvironmentId}", response)))
             .WithName("RegisterEnvironment")
             .WithSummary("E1, D1: register an environment (platform operators); it starts under the platform key with its own data key");

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using KeyPlatform.Contracts.Keys;
 using KeyPlatform.ServiceDefaults.Commands;
 using Marten;
@@ -6,7 +7,9 @@ namespace KeyPlatform.KeyService.Tenants.Enabling;
 
 public static class TenantEnablementEndpoints
 {
-    public sealed record EnableRequest(int AppPerUserLicences, int EnterpriseLicences);
+    public sealed record EnableRequest(
+        [Range(0, TenantEnablementDecider.MaxLicences)] int AppPerUserLicences,
+        [Range(0, TenantEnablementDecider.MaxLicences)] int EnterpriseLicences);
 
     public static void MapTenantEnablement(this IEndpointRouteBuilder routes)
     {

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using EnvironmentEncryption.IntegrationTests.Support;
+using KeyPlatform.Contracts;
+using KeyPlatform.Testing;
+using Npgsql;
+
+namespace EnvironmentEncryption.IntegrationTests;
+
+/// <summary>X1 at EnvironmentEncryption's edge: each malformed registration or read of issue 10 answers a 4xx
+/// ProblemDetails with a rule, and the event store is exactly as it was.</summary>
+public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<PlatformFixture>
+{
+    private static Dictionary<string, object?> Registration(string environmentId) => new()
+    {
+        ["environmentId"] = environmentId,
+        ["region"] = PlatformFixture.Region,
+        ["name"] = "Finance",
+        ["type"] = "Sandbox",
+        ["storage"] = "SingleStore",
+        ["version"] = "9.2.24011.00200",
+        ["createdAt"] = "2026-03-02T10:00:00Z",
+    };
+
+    public static TheoryData<string, string, object?> BadRegistrations => new()
+    {
+        { "an unknown type", "type", "Spaceship" },
+        { "a type by number", "type", 99 },
+        { "an unknown storage", "storage", "Floppy" },
+        { "a createdAt that is not a date", "createdAt", "yesterday" },
+        { "a name with a NUL", "name", "Fin\0ance" },
+        { "a name with a right-to-left override", "name", "Fin\u202Eecna" },
+        { "a name of 100,000 characters", "name", new string('n', 100_000) },
+        { "no createdAt", "createdAt", null },
+        { "no type", "type", null },
+        { "a version that is not one", "version", "nine" },
+    };
+
+    [Theory]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "E1")]
+    [MemberData(nameof(BadRegistrations))]
+    public async Task Registering_an_environment_with_a_bad_field_is_a_400_naming_it_and_nothing_is_stored_X1_E1(
+        string what, string field, object? value)
+    {
+        var tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
+        var body = Registration($"env-{TestInfrastructure.UniqueSuffix()}");
+        if (value is null) body.Remove(field);
+        else body[field] = value;
+        var before = await EventsAsync();
+
+        var response = await platform.Operator().PostAsync($"/v1/tenants/{tenant}/environments",
+            new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
+
+        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        problem.GetProperty("errors").TryGetProperty(field, out _).ShouldBeTrue($"{what}: {problem}");
+        (await EventsAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "E1")]
+    public async Task The_same_registration_with_good_fields_is_accepted_E1()
+    {
+        var tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
+        var before = await EventsAsync();
+
+        var response = await platform.Operator().PostAsync($"/v1/tenants/{tenant}/environments",
+            new StringContent(JsonSerializer.Serialize(Registration($"env-{TestInfrastructure.UniqueSuffix()}")), Encoding.UTF8,
+                "application/json"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        (await EventsAsync()).ShouldBeGreaterThan(before);
+    }
+
+    private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(status, body);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json", body);
+        var problem = JsonDocument.Parse(body).RootElement;
+        problem.GetProperty("rule").GetString().ShouldBe(rule, body);
+        return problem;
+    }
+
+    private async Task<long> EventsAsync()
+    {
+        await using var connection = new NpgsqlConnection(TestInfrastructure.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var events = new NpgsqlCommand($"select count(*) from \"{platform.Environments.Schema}\".mt_events", connection);
+        return (long)(await events.ExecuteScalarAsync())!;
+    }
+}
