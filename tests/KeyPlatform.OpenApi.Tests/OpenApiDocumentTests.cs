@@ -103,6 +103,22 @@ public sealed class OpenApiDocumentTests(PlatformServices platform)
         region["pattern"]!.GetValue<string>().ShouldBe(PlatformIds.RegionPattern);
     }
 
+    [Fact]
+    [Trait("Rule", "T1")]
+    public async Task Licence_counts_are_described_as_integers_a_client_can_send_T1()
+    {
+        var document = await platform.ServedDocumentNodeAsync("key-service");
+
+        var enable = document["paths"]!["/v1/tenants/{tenantId}/enablement"]!["put"]!;
+        var schema = Resolve(document, enable["requestBody"]!["content"]!["application/json"]!["schema"]!);
+        foreach (var field in new[] { "appPerUserLicences", "enterpriseLicences" })
+        {
+            var property = schema["properties"]![field]!;
+            (property["type"]?.GetValue<string>()).ShouldBe("integer", field);
+            property["anyOf"].ShouldBeNull(field);
+        }
+    }
+
     public static IEnumerable<(string Path, string Method, JsonObject Operation)> Operations(JsonObject document) =>
         document["paths"]!.AsObject().SelectMany(path => path.Value!.AsObject()
             .Where(m => m.Key is "get" or "put" or "post" or "delete" or "patch")

@@ -27,5 +27,6 @@ public static class PlatformOpenApi
             options.AddOperationTransformer<BearerSecurityScheme>();
             options.AddOperationTransformer<ProblemResponses>();
             options.AddSchemaTransformer<IdentifierSchemas>();
+            options.AddSchemaTransformer<NumberSchemas>();
         });
 }
