@@ -30,11 +30,15 @@ public static class TenantLockEndpoints
                     accepted => Results.Accepted($"/v1/tenants/{tenantId}/regions/{region}/lock", accepted));
             })
             .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(KeyUploads.MaxRequestBytes))
+            .Produces<LockAccepted>(StatusCodes.Status202Accepted)
+            .ProducesRefusals(StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
             .WithName("LockTenant")
             .WithSummary("L1-L5: lock every environment under the tenant key; multipart file (.pfx or .byok of the Active key), password, confirmationText, acknowledgeRisk");
 
         lockRoutes.MapPost("/lock/resume", (HttpContext http, string tenantId, string region) =>
                 CommandEndpoints.Dispatch(http, new ResumeTenantLock(tenantId, region), _ => Results.Accepted()))
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ResumeTenantLock").WithSummary("L5: ask again for the environments a lock has not locked yet");
 
         lockRoutes.MapPost("/unlock", async (HttpContext http, string tenantId, string region, [FromForm] UnlockRequest form) =>
@@ -44,6 +48,8 @@ public static class TenantLockEndpoints
                     _ => Results.Accepted($"/v1/tenants/{tenantId}/regions/{region}/lock"));
             })
             .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(KeyUploads.MaxRequestBytes))
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesRefusals(StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
             .WithName("UnlockTenantKey")
             .WithSummary("U1: re-upload the key that locked (multipart file, password, acknowledgeRisk); it installs and becomes Active");
 
@@ -55,6 +61,8 @@ public static class TenantLockEndpoints
                     ? QueryAccess.NotFound($"Tenant '{tenantId}' has never been locked in region '{region}'.")
                     : Results.Ok(LockProgressView.From(cycle, rules));
             })
+            .Produces<LockProgressView>()
+            .ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("GetLockProgress").WithSummary("S4: the progress of the tenant's latest lock in the region");
 
         routes.MapGet("/v1/tenants/{tenantId}/locks", async (HttpContext http, string tenantId, IQuerySession session, TenantLockRules rules) =>
@@ -63,6 +71,8 @@ public static class TenantLockEndpoints
                 var cycles = await session.CyclesOfAsync(tenantId, http.RequestAborted);
                 return Results.Ok(cycles.Select(c => LockProgressView.From(c, rules)));
             })
+            .Produces<IReadOnlyList<LockProgressView>>()
+            .ProducesRefusals()
             .WithName("ListTenantLocks").WithSummary("S4: every lock cycle of the tenant, newest first");
     }
 
