@@ -74,6 +74,36 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
         (await EventsAsync()).ShouldBeGreaterThan(before);
     }
 
+    [Theory]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "S4")]
+    [InlineData("page=2147483647&pageSize=500", "page")]
+    [InlineData("page=0", "page")]
+    [InlineData("pageSize=501", "pageSize")]
+    [InlineData("pageSize=-1", "pageSize")]
+    public async Task Paging_outside_its_limits_is_a_400_naming_the_parameter_not_an_overflow_X1_S4(string query, string parameter)
+    {
+        var tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
+
+        var response = await platform.Admin(tenant).GetAsync($"/v1/tenants/{tenant}/environments?{query}");
+
+        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        problem.GetProperty("errors").TryGetProperty(parameter, out _).ShouldBeTrue(problem.ToString());
+    }
+
+    [Fact]
+    [Trait("Rule", "S4")]
+    public async Task The_last_page_within_the_limits_is_an_empty_page_S4()
+    {
+        var tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
+
+        var response = await platform.Admin(tenant).GetAsync($"/v1/tenants/{tenant}/environments?page=1000000&pageSize=500");
+
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, body);
+        JsonDocument.Parse(body).RootElement.GetProperty("environments").GetArrayLength().ShouldBe(0);
+    }
+
     private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)
     {
         var body = await response.Content.ReadAsStringAsync();

@@ -143,6 +143,59 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
         (await StoredAsync()).ShouldBe(before);
     }
 
+    [Fact]
+    [Trait("Rule", "K7")]
+    public async Task Activating_the_key_that_is_already_Active_answers_200_with_its_state_and_appends_nothing_K7()
+    {
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        var uploaded = await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyFiles.Upload("first", KeyFiles.DotNetPfx(Password).Pfx, "key.pfx", Password));
+        uploaded.StatusCode.ShouldBe(HttpStatusCode.Created, await uploaded.Content.ReadAsStringAsync());
+        var keyId = JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync()).RootElement.GetProperty("keyId").GetString()!;
+        await Eventually.GetAsync(async () =>
+        {
+            var inventory = JsonDocument.Parse(await admin.GetStringAsync($"/v1/tenants/{tenant}/regions/{Region}/keys")).RootElement;
+            return inventory.GetProperty("keys").EnumerateArray().Any(k => k.GetProperty("keyId").GetString() == keyId
+                && k.GetProperty("state").GetString() == "Active") ? "active" : null;
+        }, "the first key to be Active (K5)");
+        var before = await StoredAsync();
+
+        var response = await admin.PostAsJsonAsync($"/v1/tenants/{tenant}/regions/{Region}/keys/{keyId}/activate", new { acknowledgeRisk = true });
+
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, body);
+        var state = JsonDocument.Parse(body).RootElement;
+        state.GetProperty("keyId").GetString().ShouldBe(keyId);
+        state.GetProperty("state").GetString().ShouldBe("Active");
+        (await StoredAsync()).ShouldBe(before);
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    public async Task The_OpenAPI_document_describes_the_upload_form_with_its_limits_and_its_refusals_X1()
+    {
+        var document = JsonDocument.Parse(await fixture.Host.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+
+        var upload = document.GetProperty("paths").GetProperty("/v1/tenants/{tenantId}/regions/{region}/keys").GetProperty("post");
+        var form = upload.GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
+        var text = Resolved(document, form);
+        text.ShouldContain("\"file\"");
+        text.ShouldContain("\"password\"");
+        System.Text.RegularExpressions.Regex.IsMatch(text, "\"maxLength\":\\s*100\\b").ShouldBeTrue(text);
+        var responses = upload.GetProperty("responses");
+        foreach (var status in new[] { "201", "400", "403", "409", "413" })
+            responses.TryGetProperty(status, out _).ShouldBeTrue($"{status} in {responses}");
+    }
+
+    /// <summary>A schema's JSON with the components it refers to (one level) appended.</summary>
+    private static string Resolved(JsonElement document, JsonElement schema)
+    {
+        var text = schema.ToString();
+        foreach (System.Text.RegularExpressions.Match reference in System.Text.RegularExpressions.Regex.Matches(text, "#/components/schemas/([A-Za-z0-9_.-]+)"))
+            text += document.GetProperty("components").GetProperty("schemas").GetProperty(reference.Groups[1].Value).ToString();
+        return text;
+    }
+
     private static string NewTenant() => $"tenant-{TestInfrastructure.UniqueSuffix()}";
 
     private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)

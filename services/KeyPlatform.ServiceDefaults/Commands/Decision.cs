@@ -12,20 +12,28 @@ public sealed record Refusal(string Rule, string Reason, DateTimeOffset? Allowed
 }
 
 /// <summary>What a decider returns: the events to append, or a refusal. An empty list of events means the
-/// command was already satisfied (idempotent repeat).</summary>
+/// command was already satisfied (idempotent repeat); <see cref="Satisfied"/> says so with what the caller should
+/// be told (the state that already holds), instead of an acceptance.</summary>
 public sealed class Decision
 {
-    private Decision(IReadOnlyList<object> events, Refusal? refusal)
+    private Decision(IReadOnlyList<object> events, Refusal? refusal, object? alreadySatisfied = null)
     {
         Events = events;
         Refusal = refusal;
+        AlreadySatisfied = alreadySatisfied;
     }
 
     public IReadOnlyList<object> Events { get; }
     public Refusal? Refusal { get; }
     public bool IsRefused => Refusal is not null;
 
+    /// <summary>Set when nothing is to be done because the command's goal already holds: what holds.</summary>
+    public object? AlreadySatisfied { get; }
+
     public static Decision Nothing { get; } = new([], null);
+
+    /// <summary>No events: the command's goal already holds, as <paramref name="state"/> shows.</summary>
+    public static Decision Satisfied(object state) => new([], null, state);
 
     public static Decision Emit(params object[] events) => new(events, null);
 
@@ -35,5 +43,7 @@ public sealed class Decision
     public static Decision Refuse(Refusal refusal) => new([], refusal);
 
     public override string ToString() =>
-        IsRefused ? $"Refused {Refusal}" : $"Emit [{string.Join(", ", Events.Select(e => e.GetType().Name))}]";
+        IsRefused ? $"Refused {Refusal}"
+        : AlreadySatisfied is not null ? $"Already satisfied {AlreadySatisfied}"
+        : $"Emit [{string.Join(", ", Events.Select(e => e.GetType().Name))}]";
 }

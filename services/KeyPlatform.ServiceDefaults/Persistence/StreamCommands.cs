@@ -42,7 +42,7 @@ public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILog
             try
             {
                 await session.SaveChangesAsync(cancellationToken);
-                return CommandResult.Accepted();
+                return CommandResult.Accepted(decision.AlreadySatisfied);
             }
             catch (Exception e) when (IsConcurrencyConflict(e) && attempt < MaxAttempts)
             {

@@ -14,6 +14,9 @@ public sealed record CompleteKeyInstallation(string KeyId, bool ProvedInVault, s
 /// <summary>The vault no longer holds the keys of a locking ring.</summary>
 public sealed record CompleteKeyRingLock(string LockCycleId);
 
+/// <summary>K7: the key to activate is the Active one already; nothing starts, and the caller is told so.</summary>
+public sealed record TenantKeyAlreadyActive(string KeyId, string Name, TenantKeyState State, DateTimeOffset? ActivatedAt);
+
 /// <summary>Every rule of the tenant key lifecycle, as pure functions of (state, command, facts, now).</summary>
 public static class TenantKeyDecider
 {
@@ -58,7 +61,8 @@ public static class TenantKeyDecider
         if (!command.AcknowledgeRisk) return Decision.Refuse(RiskNotAcknowledged());
         if (ring?.Find(command.KeyId) is not { } key)
             return Decision.Refuse(Refusal.NotFound($"The tenant has no key '{command.KeyId}' in region '{command.Region}'."));
-        if (key.State is TenantKeyState.Active or TenantKeyState.Installing) return Decision.Nothing;
+        if (key.State is TenantKeyState.Active) return Decision.Satisfied(new TenantKeyAlreadyActive(key.KeyId, key.Name, key.State, key.ActivatedAt));
+        if (key.State is TenantKeyState.Installing) return Decision.Nothing; // its activation is under way
         if (key.State != TenantKeyState.Available)
             return Decision.Refuse(Rules.K7, $"Only an Available key can be activated; key '{key.Name}' is {key.State}.");
         if (ring.Installing is { } installing)

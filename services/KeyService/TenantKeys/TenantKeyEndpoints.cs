@@ -54,6 +54,8 @@ public static class TenantKeyEndpoints
                         return Results.File(generated.Pfx, "application/x-pkcs12", $"{body.Name}.pfx");
                     }))
             .RequireAbuseLimit(AbuseLimits.KeyMaterial).RequireTlsForKeyMaterial()
+            .Produces(StatusCodes.Status200OK, contentType: "application/x-pkcs12")
+            .ProducesRefusals(StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("GenerateTenantKey")
             .WithSummary("K3: generate an RSA-2048 key in the vault; the response is its password-protected .pfx, once");
 
@@ -78,17 +80,26 @@ public static class TenantKeyEndpoints
             .WithMetadata(new RequestSizeLimitAttribute(KeyUploads.MaxRequestBytes),
                 new RequestTooLargeRule(KeyPlatform.Contracts.Rules.K2, $"A key file is at most {KeyUploads.MaxFileBytes} bytes; the request is larger."))
             .RequireAbuseLimit(AbuseLimits.KeyMaterial).RequireTlsForKeyMaterial()
+            .Produces<UploadedTenantKey>(StatusCodes.Status201Created)
+            .ProducesRefusals(StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
             .WithName("UploadTenantKey")
             .WithSummary("K2, K4: upload a password-protected .pfx (field 'password') or a .byok, multipart form");
 
         keys.MapPost("/{keyId}/activate", (HttpContext http, string tenantId, string region, string keyId, ActivateRequest body) =>
                 CommandEndpoints.Dispatch(http, new ActivateTenantKey(tenantId, region, keyId, body.AcknowledgeRisk),
-                    _ => Results.Accepted($"/v1/tenants/{tenantId}/regions/{region}/keys")))
+                    response => response is TenantKeyAlreadyActive active
+                        ? Results.Ok(active)
+                        : Results.Accepted($"/v1/tenants/{tenantId}/regions/{region}/keys")))
+            .Produces<TenantKeyAlreadyActive>()
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("ActivateTenantKey")
-            .WithSummary("K7: activate an Available key; it goes Installing, then Active");
+            .WithSummary("K7: activate an Available key; it goes Installing (202), then Active; the Active key answers 200 with its state");
 
         routes.MapGet("/v1/regions/{region}/key-exchange-key", async (string region, IKeyVault vault, CancellationToken ct) =>
                 Results.Ok(await vault.GetOrCreateKeyExchangeKeyAsync(region, ct)))
+            .Produces<KeyExchangeKeyInfo>()
+            .ProducesRefusals()
             .WithName("GetKeyExchangeKey")
             .WithSummary("K2: the region's key-exchange key (id and public key) to export a .byok for");
     }

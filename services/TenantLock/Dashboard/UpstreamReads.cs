@@ -24,7 +24,7 @@ public sealed class UpstreamReads(IHttpClientFactory clients, DashboardServicesO
     public const string EnvironmentEncryptionClient = "dashboard-environment-encryption";
     private const string KeyServiceName = "KeyService";
     private const string EnvironmentServiceName = "EnvironmentEncryption";
-    private const int EnvironmentPageSize = 500;
+    private const int EnvironmentPageSize = KeyPlatform.ServiceDefaults.Commands.Paging.MaxPageSize;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

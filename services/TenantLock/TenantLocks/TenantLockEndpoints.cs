@@ -32,12 +32,16 @@ public static class TenantLockEndpoints
             })
             .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(KeyUploads.MaxRequestBytes))
             .RequireAbuseLimit(AbuseLimits.Lock).RequireTlsForKeyMaterial()
+            .Produces<LockAccepted>(StatusCodes.Status202Accepted)
+            .ProducesRefusals(StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
             .WithName("LockTenant")
             .WithSummary("L1-L5: lock every environment under the tenant key; multipart file (.pfx or .byok of the Active key), password, confirmationText, acknowledgeRisk");
 
         lockRoutes.MapPost("/lock/resume", (HttpContext http, string tenantId, string region) =>
                 CommandEndpoints.Dispatch(http, new ResumeTenantLock(tenantId, region), _ => Results.Accepted()))
             .RequireAbuseLimit(AbuseLimits.Lock)
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ResumeTenantLock").WithSummary("L5: ask again for the environments a lock has not locked yet");
 
         lockRoutes.MapPost("/unlock", async (HttpContext http, string tenantId, string region, [FromForm] UnlockRequest form) =>
@@ -48,6 +52,8 @@ public static class TenantLockEndpoints
             })
             .DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(KeyUploads.MaxRequestBytes))
             .RequireAbuseLimit(AbuseLimits.Lock).RequireTlsForKeyMaterial()
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesRefusals(StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType)
             .WithName("UnlockTenantKey")
             .WithSummary("U1: re-upload the key that locked (multipart file, password, acknowledgeRisk); it installs and becomes Active");
 
@@ -59,6 +65,8 @@ public static class TenantLockEndpoints
                     ? QueryAccess.NotFound($"Tenant '{tenantId}' has never been locked in region '{region}'.")
                     : Results.Ok(LockProgressView.From(cycle, rules));
             })
+            .Produces<LockProgressView>()
+            .ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("GetLockProgress").WithSummary("S4: the progress of the tenant's latest lock in the region");
 
         routes.MapGet("/v1/tenants/{tenantId}/locks", async (HttpContext http, string tenantId, IQuerySession session, TenantLockRules rules) =>
@@ -67,6 +75,8 @@ public static class TenantLockEndpoints
                 var cycles = await session.CyclesOfAsync(tenantId, http.RequestAborted);
                 return Results.Ok(cycles.Select(c => LockProgressView.From(c, rules)));
             })
+            .Produces<IReadOnlyList<LockProgressView>>()
+            .ProducesRefusals()
             .WithName("ListTenantLocks").WithSummary("S4: every lock cycle of the tenant, newest first");
     }
 

@@ -158,6 +158,30 @@ public sealed class TenantKeyDeciderTests
 
     [Fact]
     [Trait("Rule", "K7")]
+    public void Given_k1_Active_When_activating_k1_Then_no_events_and_the_decision_says_it_is_already_active_K7()
+    {
+        var decision = TenantKeyDecider.Decide(ActiveK1AndAvailableK2(T0), Activate("k1"), Enabled, Rules24h, T0.AddDays(3));
+
+        decision.IsRefused.ShouldBeFalse();
+        decision.Events.ShouldBeEmpty();
+        decision.AlreadySatisfied.ShouldBe(new TenantKeyAlreadyActive("k1", "key-k1", TenantKeyState.Active, T0));
+    }
+
+    [Fact]
+    [Trait("Rule", "K7")]
+    public void Given_k2_Installing_When_activating_k2_again_Then_no_events_and_not_already_active_K7()
+    {
+        var ring = ActiveK1AndAvailableK2(T0)!.Apply(new KeyInstallationStarted("k2", T0.AddDays(2)));
+
+        var decision = TenantKeyDecider.Decide(ring, Activate("k2"), Enabled, Rules24h, T0.AddDays(2));
+
+        decision.IsRefused.ShouldBeFalse();
+        decision.Events.ShouldBeEmpty();
+        decision.AlreadySatisfied.ShouldBeNull();
+    }
+
+    [Fact]
+    [Trait("Rule", "K7")]
     public void Activating_a_Failed_key_is_refused_and_activating_the_Active_one_again_changes_nothing_K7()
     {
         var ring = ActiveK1AndAvailableK2(T0)!.Apply(new KeyInstallationStarted("k2", T0.AddDays(1)))

@@ -74,11 +74,15 @@ public static class RegistrationEndpoints
                     new RegisterEnvironment(tenantId, body.Region ?? "", body.EnvironmentId ?? "", body.Name!, body.Type!.Value,
                         body.Storage!.Value, body.Version!, body.CreatedAt!.Value),
                     response => Results.Created($"/v1/tenants/{tenantId}/environments/{body.EnvironmentId}", response)))
+            .Produces<RegisteredEnvironment>(StatusCodes.Status201Created)
+            .ProducesRefusals(StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("RegisterEnvironment")
             .WithSummary("E1, D1: register an environment (platform operators); it starts under the platform key with its own data key");
 
         routes.MapDelete("/v1/tenants/{tenantId}/environments/{environmentId}", (HttpContext http, string tenantId, string environmentId, string? reason) =>
                 CommandEndpoints.Dispatch(http, new DeleteEnvironment(tenantId, environmentId, reason ?? ""), _ => Results.NoContent()))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("DeleteEnvironment")
             .WithSummary("Delete an environment (platform operators): its records and backups are deleted");
     }

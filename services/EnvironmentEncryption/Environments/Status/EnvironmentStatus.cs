@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.DataKeys.Rewrapping;
 using KeyPlatform.EnvironmentEncryption.Tenants;
@@ -43,20 +44,19 @@ public sealed record EnvironmentStatusPage(string TenantId, int Page, int PageSi
 
 public static class EnvironmentStatusEndpoints
 {
-    public const int MaxPageSize = 500;
-
     public static void MapEnvironmentStatus(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/v1/tenants/{tenantId}/environments",
-                async (HttpContext http, string tenantId, IQuerySession session, EnvironmentRules rules, int? page, int? pageSize, bool? includeDeleted) =>
+                async (HttpContext http, string tenantId, IQuerySession session, EnvironmentRules rules,
+                    [Range(1, Paging.MaxPage)] int? page, [Range(1, Paging.MaxPageSize)] int? pageSize, bool? includeDeleted) =>
                 {
                     if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
-                    var number = Math.Max(1, page ?? 1);
-                    var size = Math.Clamp(pageSize ?? 50, 1, MaxPageSize);
+                    var number = page ?? 1;
+                    var size = pageSize ?? Paging.DefaultPageSize;
                     var query = session.Query<TenantEnvironment>().Where(e => e.TenantId == tenantId);
                     if (includeDeleted != true) query = query.Where(e => e.State != EnvironmentState.Deleted);
                     var total = await query.CountAsync(http.RequestAborted);
-                    var environments = await query.OrderBy(e => e.EnvironmentId).Skip((number - 1) * size).Take(size)
+                    var environments = await query.OrderBy(e => e.EnvironmentId).Skip(Paging.Offset(number, size)).Take(size)
                         .ToListAsync(http.RequestAborted);
                     var facts = await session.LoadAsync<TenantFacts>(TenantFacts.StreamKey(tenantId), http.RequestAborted);
                     var runs = await session.Query<RewrapRun>().Where(r => r.TenantId == tenantId)
@@ -65,6 +65,8 @@ public static class EnvironmentStatusEndpoints
                         environments.Select(e => EnvironmentStatusView.From(e, facts, rules)).ToList(),
                         await RewrapProgressView.ReadAsync(session, runs, http.RequestAborted)));
                 })
+            .Produces<EnvironmentStatusPage>()
+            .ProducesRefusals()
             .WithName("ListEnvironments")
             .WithSummary("S4: the encryption status of the tenant's environments, paged, with the latest key rewraps' progress");
 
@@ -78,6 +80,8 @@ public static class EnvironmentStatusEndpoints
                     var facts = await session.LoadAsync<TenantFacts>(TenantFacts.StreamKey(tenantId), http.RequestAborted);
                     return Results.Ok(EnvironmentStatusView.From(environment, facts, rules));
                 })
+            .Produces<EnvironmentStatusView>()
+            .ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("GetEnvironment")
             .WithSummary("S4, T3: one environment's encryption status");
     }

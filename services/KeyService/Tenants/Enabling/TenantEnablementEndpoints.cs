@@ -16,6 +16,8 @@ public static class TenantEnablementEndpoints
         routes.MapPut("/v1/tenants/{tenantId}/enablement", (HttpContext http, string tenantId, EnableRequest body) =>
                 CommandEndpoints.Dispatch(http, new EnableTenantEncryption(tenantId, body.AppPerUserLicences, body.EnterpriseLicences),
                     _ => Results.NoContent()))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesRefusals(StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("EnableTenantEncryption")
             .WithSummary("T1: turn the tenant key feature on (platform operators)");
 
@@ -27,6 +29,8 @@ public static class TenantEnablementEndpoints
                     ? QueryAccess.NotFound($"The feature is not on for tenant '{tenantId}'.")
                     : Results.Ok(state);
             })
+            .Produces<TenantEnablement>()
+            .ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("GetTenantEnablement");
     }
 }
