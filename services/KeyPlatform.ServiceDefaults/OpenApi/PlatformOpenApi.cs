@@ -24,8 +24,10 @@ public static class PlatformOpenApi
             });
             options.AddDocumentTransformer<BearerSecurityScheme>();
             options.AddDocumentTransformer<ProblemDetailsSchema>();
+            options.AddDocumentTransformer<NullableReferences>();
             options.AddOperationTransformer<BearerSecurityScheme>();
             options.AddOperationTransformer<ProblemResponses>();
+            options.AddOperationTransformer<MultipartBodies>();
             options.AddSchemaTransformer<IdentifierSchemas>();
             options.AddSchemaTransformer<NumberSchemas>();
         });
