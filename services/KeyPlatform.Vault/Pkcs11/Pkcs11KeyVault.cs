@@ -340,7 +340,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
                 : throw new CryptographicException($"The vault unwraps with RSA-OAEP only, not {padding}.");
         var parameters = _token.Factories.MechanismParamsFactory.CreateCkRsaPkcsOaepParams(
             ConvertUtils.UInt64FromCKM(hash), ConvertUtils.UInt64FromCKG(mgf), ConvertUtils.UInt64FromUInt32(CKZ.CKZ_DATA_SPECIFIED), null);
-        var mechanism = _token.Factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_OAEP, parameters);
+        using var mechanism = _token.Factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_OAEP, parameters);
         try
         {
             return session.Decrypt(mechanism, handle, ciphertext);
@@ -390,11 +390,20 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
 
     private IObjectHandle? FindHandle(ISession session, string keyId)
     {
-        var found = session.FindAllObjects(
+        List<IObjectAttribute> template =
         [
             Attribute(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY), Attribute(CKA.CKA_TOKEN, true), Attribute(CKA.CKA_LABEL, keyId),
-        ]);
-        return found.Count == 0 ? null : found[0];
+        ];
+        try
+        {
+            var found = session.FindAllObjects(template);
+            return found.Count == 0 ? null : found[0];
+        }
+        finally
+        {
+            // On every wrap and unwrap: free the attributes' unmanaged buffers now, not at the next finaliser pass.
+            template.ForEach(attribute => attribute.Dispose());
+        }
     }
 
     /// <summary>The key behind a private-key object, from this process's memory or read once from the token (it never changes).</summary>
