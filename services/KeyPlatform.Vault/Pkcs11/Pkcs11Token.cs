@@ -55,7 +55,20 @@ internal sealed class Pkcs11Token : IDisposable
         for (var attempt = 0; ; attempt++)
         {
             var connection = Current();
-            if (connection.Rent() is not { } session)
+            ISession? session;
+            try
+            {
+                session = connection.Rent();
+            }
+            catch (Pkcs11Exception exception) when (ConnectionLost.Contains(exception.RV))
+            {
+                // No idle session, and opening one failed: the connection is gone as surely as when a call fails.
+                Drop(connection);
+                ThrowIfRetried(attempt, exception);
+                continue;
+            }
+
+            if (session is null)
             {
                 attempt--;   // retired between Current and Rent: not a failure of ours
                 continue;
@@ -71,17 +84,22 @@ internal sealed class Pkcs11Token : IDisposable
             {
                 connection.Return(session, broken: true);
                 Drop(connection);
-                if (attempt > 0)
-                {
-                    throw new InvalidOperationException(
-                        $"The PKCS#11 token '{_options.TokenLabel}' ({_options.Library}) is not available: {exception.RV}.", exception);
-                }
+                ThrowIfRetried(attempt, exception);
             }
             catch
             {
                 connection.Return(session);
                 throw;
             }
+        }
+    }
+
+    private void ThrowIfRetried(int attempt, Pkcs11Exception exception)
+    {
+        if (attempt > 0)
+        {
+            throw new InvalidOperationException(
+                $"The PKCS#11 token '{_options.TokenLabel}' ({_options.Library}) is not available: {exception.RV}.", exception);
         }
     }
 

@@ -77,6 +77,18 @@ public sealed class Pkcs11KeyVaultTests(SoftHsmToken token) : IClassFixture<Soft
     }
 
     [Fact, Trait("Rule", "V1")]
+    public async Task A_vault_with_no_session_open_yet_reconnects_when_the_library_was_finalised_V1()
+    {
+        var platform = await token.Vault.GetOrCreatePlatformKeyAsync("westeurope");
+        var vault = token.NewVault();
+        vault.Connect();   // logged in; no session in the pool yet, so the next call must open one
+        FinaliseLibrary();
+
+        (await vault.ExistsAsync(platform.KeyId)).ShouldBeTrue();
+        vault.Token.Connections.ShouldBe(2);
+    }
+
+    [Fact, Trait("Rule", "V1")]
     public void A_wrong_PIN_fails_with_a_reason_that_does_not_show_the_PIN_V1()
     {
         const string wrongPin = "987654321";
