@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Private PostgreSQL and RabbitMQ for Key Platform, on 127.0.0.1 only, with their data under .data/.
+# Private PostgreSQL and RabbitMQ for Key Platform, on 127.0.0.1 only, with their data under .data/, and a
+# SoftHSM2 token (PKCS#11) for the HSM vault adapter, also under .data/.
 #
-#   scripts/infra.sh [up]          install RabbitMQ if missing, start both, create users/vhost/database and the
-#                                  per-service broker users and command queues (deploy/rabbitmq/)
+#   scripts/infra.sh [up]          install RabbitMQ and SoftHSM2 if missing, start both servers, create
+#                                  users/vhost/database, the per-service broker users and command queues
+#                                  (deploy/rabbitmq/) and the SoftHSM token
+#   scripts/infra.sh hsm           only the SoftHSM part of `up` (install if missing, token); never touches the servers
 #   scripts/infra.sh down          stop the instances this script runs (never a system-wide one)
 #   scripts/infra.sh status        say whether each is running (exit 0 only when both are)
 #   scripts/infra.sh env           print `export` lines for the services and tests:  eval "$(scripts/infra.sh env)"
@@ -16,6 +19,8 @@
 #   KP_RABBIT_EPMD_PORT (43679)  KP_RABBIT_NODENAME (kp@localhost)
 #   KP_PG_TIMEOUT (60)  KP_RABBIT_TIMEOUT (120)   seconds to wait for each to be ready
 #   KP_PG_FIX_PERMS (1) when root: allow `chmod o+x` on the repository's parent folders (see pg_reachable)
+#   KP_HSM_TOKEN_LABEL (keyplatform)  KP_HSM_USER_PIN (1234)  KP_HSM_SO_PIN (12345678)   the SoftHSM token
+#   (development values: a token made here is a development token)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -27,7 +32,8 @@ KP_DB=keyplatform
 KP_VHOST=keyplatform
 
 STATE_FILE="$KP_RUN/infra.env"
-STATE_KEYS=(KP_PG_PORT KP_RABBIT_PORT KP_RABBIT_DIST_PORT KP_RABBIT_MGMT_PORT KP_RABBIT_EPMD_PORT KP_RABBIT_NODENAME)
+STATE_KEYS=(KP_PG_PORT KP_RABBIT_PORT KP_RABBIT_DIST_PORT KP_RABBIT_MGMT_PORT KP_RABBIT_EPMD_PORT KP_RABBIT_NODENAME
+  KP_HSM_TOKEN_LABEL KP_HSM_USER_PIN)
 
 # Environment first, then what the last `up` recorded, then the defaults.
 load_settings() {
@@ -41,6 +47,7 @@ load_settings() {
   : "${KP_PG_PORT:=54329}" "${KP_RABBIT_PORT:=56729}" "${KP_RABBIT_DIST_PORT:=25679}"
   : "${KP_RABBIT_MGMT_PORT:=15679}" "${KP_RABBIT_EPMD_PORT:=43679}" "${KP_RABBIT_NODENAME:=kp@localhost}"
   : "${KP_PG_TIMEOUT:=60}" "${KP_RABBIT_TIMEOUT:=120}" "${KP_PG_FIX_PERMS:=1}"
+  : "${KP_HSM_TOKEN_LABEL:=keyplatform}" "${KP_HSM_USER_PIN:=1234}" "${KP_HSM_SO_PIN:=12345678}"
 }
 
 save_settings() {
@@ -68,6 +75,11 @@ RB_PIDFILE="$RB_MNESIA/$KP_RABBIT_NODENAME.pid"
 RB_STARTUP_LOG="$RB_ROOT/startup.log"
 RB_NODE_LOG="$RB_LOGDIR/$KP_RABBIT_NODENAME.log"
 RB_EPMD_MARK="$RB_ROOT/epmd.started-by-us"
+
+HSM_ROOT="$KP_DATA/softhsm"
+HSM_TOKENS="$HSM_ROOT/tokens"    # 0700: the token's objects (encrypted by SoftHSM under the user PIN)
+HSM_CONF="$HSM_ROOT/softhsm2.conf"
+HSM_LIBRARY=/usr/lib/softhsm/libsofthsm2.so
 
 # ---------------------------------------------------------------- installation
 
@@ -97,6 +109,13 @@ ensure_packages() {
   pg_bin_dir >/dev/null || pkgs+=(postgresql)
   rabbit_bin_dir >/dev/null || pkgs+=(rabbitmq-server)
   command -v curl >/dev/null || pkgs+=(curl)
+  hsm_installed || pkgs+=(softhsm2)
+  ensure_apt "${pkgs[@]}"
+}
+
+# Install the given Debian packages (none: nothing to do), quietly, with a log.
+ensure_apt() {
+  local -a pkgs=("$@")
   ((${#pkgs[@]})) || return 0
 
   [[ $(id -u) == 0 ]] || kp_die "missing ${pkgs[*]}; install with: sudo apt-get install -y ${pkgs[*]}"
@@ -436,6 +455,49 @@ rabbit_down() {
   fi
 }
 
+# ---------------------------------------------------------------- SoftHSM2 (PKCS#11)
+
+hsm_installed() { [[ -r $HSM_LIBRARY ]] && command -v softhsm2-util >/dev/null; }
+
+hsm_util() { SOFTHSM2_CONF="$HSM_CONF" softhsm2-util "$@"; }
+
+hsm_token_present() { hsm_util --show-slots 2>/dev/null | grep -Eq "^[[:space:]]*Label:[[:space:]]+$KP_HSM_TOKEN_LABEL[[:space:]]*$"; }
+
+# A private token directory and configuration (never the system-wide /etc/softhsm one), and one token in it.
+# Idempotent: a token that is already there is kept with its keys.
+hsm_up() {
+  hsm_installed || kp_die "SoftHSM2 is not installed ($HSM_LIBRARY); install with: sudo apt-get install -y softhsm2"
+  (umask 077 && mkdir -p "$HSM_TOKENS")
+  chmod 700 "$HSM_ROOT" "$HSM_TOKENS"
+  cat >"$HSM_CONF" <<EOF
+# Written by scripts/infra.sh at each start; edits are lost.
+directories.tokendir = $HSM_TOKENS
+objectstore.backend = file
+log.level = ERROR
+slots.removable = false
+EOF
+  if hsm_token_present; then
+    kp_say "SoftHSM token '$KP_HSM_TOKEN_LABEL' already initialised ($(kp_rel "$HSM_TOKENS"))"
+    return 0
+  fi
+  local log="$HSM_ROOT/init-token.log"
+  kp_say "initialising SoftHSM token '$KP_HSM_TOKEN_LABEL' in $(kp_rel "$HSM_TOKENS")"
+  # The PINs are development values (KP_HSM_*_PIN); they go to softhsm2-util only, never to the log.
+  if ! hsm_util --init-token --free --label "$KP_HSM_TOKEN_LABEL" \
+      --so-pin "$KP_HSM_SO_PIN" --pin "$KP_HSM_USER_PIN" >"$log" 2>&1; then
+    kp_tail "$log"
+    kp_die "softhsm2-util could not initialise the token"
+  fi
+  hsm_token_present || kp_die "the SoftHSM token '$KP_HSM_TOKEN_LABEL' is not there after initialising it"
+}
+
+cmd_hsm() {
+  mkdir -p "$KP_DATA" "$KP_RUN" "$KP_LOGS"
+  hsm_installed || ensure_apt softhsm2
+  save_settings
+  hsm_up
+}
+
 # ---------------------------------------------------------------- commands
 
 pg_conn() {
@@ -452,6 +514,10 @@ export RabbitMq__Username="$KP_USER"
 export RabbitMq__Password="$KP_PASSWORD"
 export RabbitMq__VirtualHost="$KP_VHOST"
 export RabbitMq__ManagementPort="$KP_RABBIT_MGMT_PORT"
+export SOFTHSM2_CONF="$HSM_CONF"
+export KP_HSM_LIBRARY="$HSM_LIBRARY"
+export KP_HSM_TOKEN_LABEL="$KP_HSM_TOKEN_LABEL"
+export KP_HSM_USER_PIN="$KP_HSM_USER_PIN"
 EOF
   if [[ -r $BROKER_PASSWORDS ]]; then cat "$BROKER_PASSWORDS"; fi
 }
@@ -467,6 +533,12 @@ cmd_status() {
     echo "rabbitmq: running (node $KP_RABBIT_NODENAME, pid $pid, amqp 127.0.0.1:$KP_RABBIT_PORT, management http://127.0.0.1:$KP_RABBIT_MGMT_PORT/)"
   else
     echo "rabbitmq: stopped"; rc=1
+  fi
+  # The token is a directory, not a server: reported, but not part of the exit status.
+  if hsm_installed && [[ -r $HSM_CONF ]] && hsm_token_present; then
+    echo "softhsm: token '$KP_HSM_TOKEN_LABEL' ready (SOFTHSM2_CONF=$(kp_rel "$HSM_CONF"))"
+  else
+    echo "softhsm: no token '$KP_HSM_TOKEN_LABEL' (scripts/infra.sh up or scripts/infra.sh hsm creates it)"
   fi
   return "$rc"
 }
@@ -491,6 +563,7 @@ cmd_up() {
   save_settings
   pg_up
   rabbit_up
+  hsm_up
   kp_say "PostgreSQL $(pg_conn)"
   kp_say "RabbitMQ amqp://$KP_USER:$KP_PASSWORD@127.0.0.1:$KP_RABBIT_PORT/$KP_VHOST  management http://127.0.0.1:$KP_RABBIT_MGMT_PORT/"
   kp_say "infrastructure ready in $((SECONDS - started))s; stop it with: scripts/infra.sh down"
@@ -519,6 +592,7 @@ case $cmd in
   down) cmd_down "$@" ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  hsm) cmd_hsm ;;
   psql)
     PG_BIN=$(pg_bin_dir) || PG_BIN=$(dirname "$(command -v psql)")
     PGPASSWORD=$KP_PASSWORD exec "$PG_BIN/psql" -h 127.0.0.1 -p "$KP_PG_PORT" -U "$KP_USER" -d "$KP_DB" "$@" ;;
@@ -526,5 +600,5 @@ case $cmd in
     RB_BIN=$(rabbit_bin_dir) || kp_die "rabbitmqctl not found"
     rctl "$@" ;;
   -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
-  *) kp_die "unknown command '$cmd' (up, down, status, env, psql, rabbitmqctl)" ;;
+  *) kp_die "unknown command '$cmd' (up, hsm, down, status, env, psql, rabbitmqctl)" ;;
 esac

@@ -29,7 +29,8 @@ public static class Program
 
         suites:
           relay        Marten → IntegrationEventRelay → RabbitMQ → idempotent consumer, beside raw MassTransit
-          vault        IKeyVault wrap/unwrap (AddKeyVault: resilient over local, on PostgreSQL), beside raw RSA
+          vault        IKeyVault wrap/unwrap (AddKeyVault: resilient over local, on PostgreSQL), beside raw RSA;
+                       with the SoftHSM token in the environment also PKCS#11 unwrap beside raw C_Decrypt
           activation   KeyService over HTTP: upload .pfx → key Active, beside the raw parts (PFX load + RSA)
           micro        BenchmarkDotNet on the bare crypto operations
           all          all of the above

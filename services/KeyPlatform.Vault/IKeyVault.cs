@@ -47,15 +47,19 @@ public interface IKeyVault
         VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Wraps a data key with RSA-OAEP-SHA256 under a tenant or platform key (D1), once the key is the one
-    /// <paramref name="key"/> expects (owner and thumbprint); otherwise <see cref="VaultKeyOwnershipException"/>.
+    /// Wraps a data key under a tenant or platform key (D1) with the adapter's algorithm (recorded in the result: RSA-OAEP-SHA256
+    /// where the store can, see <see cref="WrappingAlgorithm"/>), once the key is the one <paramref name="key"/> expects (owner
+    /// and thumbprint); otherwise <see cref="VaultKeyOwnershipException"/>.
     /// </summary>
     Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Unwraps a data key wrapped by <see cref="WrapAsync"/>, with the same checks. Fails once the key is deleted (D4).
+    /// Unwraps a data key wrapped by <see cref="WrapAsync"/> with <paramref name="algorithm"/> (what the <see cref="WrappedKey"/>
+    /// recorded; <see cref="WrappingAlgorithm.OrDefault"/> for data stored before it was recorded), with the same checks.
+    /// Fails once the key is deleted (D4).
     /// </summary>
-    Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default);
+    Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, string algorithm,
+        CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Destroys a tenant key (L4): nothing can unwrap with it afterwards. Returns false when the key was already

@@ -5,13 +5,17 @@ using KeyPlatform.Vault;
 using KeyPlatform.Vault.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
 
 namespace KeyPlatform.Benchmarks.Vault;
 
 /// <summary>
 /// KeyService: wrap and unwrap of a 32-byte data key through the vault port, as <c>AddKeyVault</c> registers it
 /// (<c>ResilientKeyVault</c> over <c>LocalKeyVault</c> on PostgreSQL), beside raw .NET RSA-2048 OAEP-SHA256 on an
-/// in-memory key. Each figure is the median of <c>rounds</c> short windows, subject and baseline alternating.
+/// in-memory key. With the SoftHSM token of <c>scripts/infra.sh</c> in the environment (<c>KP_HSM_*</c>), also unwrap through
+/// the PKCS#11 vault (<c>Vault:Provider = Pkcs11</c>) beside raw <c>C_Decrypt</c> on the same token object. Each figure is
+/// the median of <c>rounds</c> short windows, subject and baseline alternating.
 /// </summary>
 internal sealed class VaultSuite(BenchOptions options) : ISuite
 {
@@ -28,6 +32,14 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
     private RSA[] rawKeys = [];
     private byte[] rawCiphertext = [];
     private readonly byte[] dataKey = RandomNumberGenerator.GetBytes(32);
+    private ServiceProvider? pkcs11Provider;
+    private IKeyVault? pkcs11Vault;
+    private VaultKeyReference pkcs11Key = null!;
+    private WrappedKey pkcs11Wrapped = null!;
+    private IPkcs11Library? rawLibrary;
+    private ISession[] rawSessions = [];
+    private IObjectHandle rawHandle = null!;
+    private IMechanism rawOaep = null!;
 
     public string Name => "vault";
 
@@ -41,6 +53,8 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
         new("vault unwrap, 2 callers, one key", "ops/s", "vault.unwrap.2", "raw RSA decrypt, 2 threads", "raw.decrypt.2"),
         new("vault unwrap, 2 callers, two keys", "ops/s", "vault.unwrap.2keys", "raw RSA decrypt, 2 threads", "raw.decrypt.2"),
         new("vault key-row read only (GetThumbprint), 1 caller", "ops/s", "vault.read.1", "vault wrap, 1 caller", "vault.wrap.1"),
+        new("PKCS#11 vault unwrap (SoftHSM), 1 caller", "ops/s", "pkcs11.unwrap.1", "raw C_Decrypt, 1 session", "raw.c_decrypt.1"),
+        new("PKCS#11 vault unwrap (SoftHSM), 2 callers", "ops/s", "pkcs11.unwrap.2", "raw C_Decrypt, 2 sessions", "raw.c_decrypt.2"),
     ];
 
     public IEnumerable<string> Notes =>
@@ -49,6 +63,10 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
         $"(after {options.VaultWarmUp.TotalMilliseconds:0} ms warm-up), vault and raw alternating. Raw threads use one RSA " +
         "object each (the same key); vault callers share one key unless stated. Data key: 32 random bytes. The last row " +
         "divides a row read by a wrap: the share of a wrap that is the database.",
+        pkcs11Vault is null
+            ? "PKCS#11 rows not measured: no SoftHSM token in the environment (scripts/infra.sh up, then eval \"$(scripts/infra.sh env)\")."
+            : "PKCS#11 rows: IKeyVault with Vault:Provider = Pkcs11 (resilient over Pkcs11KeyVault) on the SoftHSM token, " +
+              "RSA-OAEP-SHA1 (all SoftHSM does); raw = C_Decrypt through Pkcs11Interop on the same key object, one session per thread.",
     ];
 
     public async Task SetUpAsync(CancellationToken cancellationToken)
@@ -75,9 +93,54 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
         rawKeys = [Import(parameters), Import(parameters)];
         rawCiphertext = rawKeys[0].Encrypt(dataKey, Padding);
 
-        using var check = await vault.UnwrapAsync(keyId, rawCiphertext, cancellationToken);
+        using var check = await vault.UnwrapAsync(keyId, rawCiphertext, WrappingAlgorithm.RsaOaep256, cancellationToken);
         if (!check.PlaintextKey.AsSpan().SequenceEqual(dataKey))
             throw new InvalidOperationException("The vault's key and the raw key differ.");
+
+        if (Environment.GetEnvironmentVariable("KP_HSM_TOKEN_LABEL") is { Length: > 0 } label)
+            await SetUpPkcs11Async(key, label, cancellationToken);
+    }
+
+    private async Task SetUpPkcs11Async(RSA key, string label, CancellationToken cancellationToken)
+    {
+        var library = Environment.GetEnvironmentVariable("KP_HSM_LIBRARY") ?? "/usr/lib/softhsm/libsofthsm2.so";
+        var pin = Environment.GetEnvironmentVariable("KP_HSM_USER_PIN")
+            ?? throw new InvalidOperationException("KP_HSM_USER_PIN is not set (scripts/infra.sh env).");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Vault:Provider"] = "Pkcs11",
+            ["Vault:Pkcs11:Library"] = library,
+            ["Vault:Pkcs11:TokenLabel"] = label,
+            ["Vault:Pkcs11:Pin"] = pin,
+        }).Build();
+        pkcs11Provider = new ServiceCollection().AddLogging().AddKeyVault(configuration).BuildServiceProvider();
+        pkcs11Vault = pkcs11Provider.GetRequiredService<IKeyVault>();
+        pkcs11Key = (await pkcs11Vault.ImportAsync(new VaultKeyName("bench key"), BenchOwner, key, cancellationToken)).Reference;
+        pkcs11Wrapped = await pkcs11Vault.WrapAsync(pkcs11Key, dataKey, cancellationToken);
+
+        // The baseline: the same token object, straight through Pkcs11Interop (the library is initialised once per process).
+        var factories = new Pkcs11InteropFactories();
+        rawLibrary = factories.Pkcs11LibraryFactory.LoadPkcs11Library(factories, library, AppType.MultiThreaded);
+        var slot = rawLibrary.GetSlotList(SlotsType.WithTokenPresent).First(s => s.GetTokenInfo().Label.Trim() == label);
+        rawSessions = [slot.OpenSession(SessionType.ReadOnly), slot.OpenSession(SessionType.ReadOnly)];
+        try
+        {
+            rawSessions[0].Login(CKU.CKU_USER, pin);
+        }
+        catch (Pkcs11Exception e) when (e.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
+        {
+        }
+
+        rawHandle = rawSessions[0].FindAllObjects(
+        [
+            factories.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
+            factories.ObjectAttributeFactory.Create(CKA.CKA_LABEL, pkcs11Key.KeyId),
+        ]).Single();
+        rawOaep = factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_OAEP, factories.MechanismParamsFactory.CreateCkRsaPkcsOaepParams(
+            ConvertUtils.UInt64FromCKM(CKM.CKM_SHA_1), ConvertUtils.UInt64FromCKG(CKG.CKG_MGF1_SHA1),
+            ConvertUtils.UInt64FromUInt32(CKZ.CKZ_DATA_SPECIFIED), null));
+        if (!rawSessions[0].Decrypt(rawOaep, rawHandle, pkcs11Wrapped.Ciphertext).AsSpan().SequenceEqual(dataKey))
+            throw new InvalidOperationException("The PKCS#11 vault's key and the raw token object differ.");
     }
 
     private static RSA Import(RSAParameters parameters)
@@ -96,7 +159,24 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
         await PairAsync(m, "raw.decrypt.2", RawDecrypt, "vault.unwrap.2", VaultUnwrap, 2, cancellationToken);
         m["vault.unwrap.2keys"] = await MedianRateAsync(VaultUnwrapTwoKeys, 2, cancellationToken);
         m["vault.read.1"] = await MedianRateAsync(VaultRead, 1, cancellationToken);
+        if (pkcs11Vault is not null)
+        {
+            await PairAsync(m, "raw.c_decrypt.1", RawCDecrypt, "pkcs11.unwrap.1", Pkcs11Unwrap, 1, cancellationToken);
+            await PairAsync(m, "raw.c_decrypt.2", RawCDecrypt, "pkcs11.unwrap.2", Pkcs11Unwrap, 2, cancellationToken);
+        }
+
         return m;
+
+        ValueTask RawCDecrypt(int caller)
+        {
+            CryptographicOperations.ZeroMemory(rawSessions[caller].Decrypt(rawOaep, rawHandle, pkcs11Wrapped.Ciphertext));
+            return ValueTask.CompletedTask;
+        }
+
+        async ValueTask Pkcs11Unwrap(int caller)
+        {
+            using var unwrapped = await pkcs11Vault!.UnwrapAsync(pkcs11Key, pkcs11Wrapped.Ciphertext, pkcs11Wrapped.Algorithm, cancellationToken);
+        }
 
         ValueTask RawEncrypt(int caller)
         {
@@ -114,14 +194,14 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
 
         async ValueTask VaultUnwrap(int caller)
         {
-            using var unwrapped = await vault.UnwrapAsync(keyId, wrapped, cancellationToken);
+            using var unwrapped = await vault.UnwrapAsync(keyId, wrapped, WrappingAlgorithm.RsaOaep256, cancellationToken);
         }
 
         async ValueTask VaultUnwrapTwoKeys(int caller)
         {
             using var unwrapped = caller == 0
-                ? await vault.UnwrapAsync(keyId, wrapped, cancellationToken)
-                : await vault.UnwrapAsync(secondKeyId, wrappedBySecond, cancellationToken);
+                ? await vault.UnwrapAsync(keyId, wrapped, WrappingAlgorithm.RsaOaep256, cancellationToken)
+                : await vault.UnwrapAsync(secondKeyId, wrappedBySecond, WrappingAlgorithm.RsaOaep256, cancellationToken);
         }
 
         async ValueTask VaultRead(int caller) => await vault.GetThumbprintAsync(keyId.KeyId, cancellationToken);
@@ -156,6 +236,10 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
     {
         foreach (var key in rawKeys) key.Dispose();
         if (provider is not null) await provider.DisposeAsync();
+        if (pkcs11Vault is not null) await pkcs11Vault.DeleteAsync(pkcs11Key.KeyId);
+        foreach (var session in rawSessions) session.Dispose();
+        if (pkcs11Provider is not null) await pkcs11Provider.DisposeAsync();
+        rawLibrary?.Dispose();
         if (broker is not null) await broker.DisposeAsync();
     }
 }

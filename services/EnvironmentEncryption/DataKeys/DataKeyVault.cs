@@ -59,14 +59,15 @@ public sealed class DataKeyVault(IKeyVault vault)
     /// Dispose it as soon as possible: its bytes are zeroed.</summary>
     public Task<UnwrappedKey> UnwrapAsync(WrappedDataKey key, string tenantId, TenantFacts? facts, string region,
         CancellationToken cancellationToken) =>
-        vault.UnwrapAsync(ReferenceFor(key, tenantId, facts, region), key.Ciphertext, cancellationToken);
+        vault.UnwrapAsync(ReferenceFor(key, tenantId, facts, region), key.Ciphertext, WrappingAlgorithm.OrDefault(key.Algorithm),
+            cancellationToken);
 
     public async Task<WrappedDataKey> WrapAsync(byte[] plaintext, string dataKeyId, WrappingKey target, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         var wrapped = await vault.WrapAsync(target.Reference, plaintext, cancellationToken);
         return new WrappedDataKey(dataKeyId, target.Protection, target.TenantKeyId, target.Thumbprint, wrapped.KeyId, wrapped.Version,
-            wrapped.Ciphertext, now);
+            wrapped.Ciphertext, now, wrapped.Algorithm);
     }
 
     /// <summary>K8, E2, E3, U2: the same data key, wrapped by <paramref name="target"/>. The data is not touched (D3).</summary>

@@ -5,11 +5,12 @@ namespace KeyPlatform.EnvironmentEncryption.Environments;
 // The events of an Environment stream (environment:{environmentId}), a closed set. Times are the decider's "now"
 // (TimeProvider), never the database clock. No event ever carries a plaintext data key: only its wrapped form.
 
-/// <summary>A data key as it is stored (D1): the AES-256 key wrapped with RSA-OAEP-SHA256 by the key that protects the
-/// environment. <see cref="DataKeyId"/> names the plaintext key (it changes only when the key is replaced, by E5);
-/// <see cref="Thumbprint"/> names the wrapping key across vault re-imports (see docs/decisions/0004).</summary>
+/// <summary>A data key as it is stored (D1): the AES-256 key wrapped by the key that protects the environment, with the
+/// vault's <see cref="Algorithm"/> (RSA-OAEP-SHA256 locally; null in events written before it was recorded, which read as
+/// RSA-OAEP-SHA256, D3; see docs/decisions/0012). <see cref="DataKeyId"/> names the plaintext key (it changes only when the
+/// key is replaced, by E5); <see cref="Thumbprint"/> names the wrapping key across vault re-imports (see docs/decisions/0004).</summary>
 public sealed record WrappedDataKey(string DataKeyId, EnvironmentProtection Protection, string? TenantKeyId, string Thumbprint,
-    string VaultKeyId, string VaultKeyVersion, byte[] Ciphertext, DateTimeOffset WrappedAt)
+    string VaultKeyId, string VaultKeyVersion, byte[] Ciphertext, DateTimeOffset WrappedAt, string? Algorithm = null)
 {
     public override string ToString() =>
         $"WrappedDataKey {{ {DataKeyId}, {Protection}, {TenantKeyId ?? "platform"}, {Thumbprint}, {VaultKeyId}/{VaultKeyVersion} }}";

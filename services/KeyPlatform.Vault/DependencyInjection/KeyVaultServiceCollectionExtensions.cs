@@ -1,5 +1,6 @@
 using KeyPlatform.Contracts;
 using KeyPlatform.Vault.Local;
+using KeyPlatform.Vault.Pkcs11;
 using KeyPlatform.Vault.Resilience;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,14 +13,17 @@ namespace KeyPlatform.Vault.DependencyInjection;
 public static class KeyVaultServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IKeyVault"/>: the local vault behind the resilient decorator, one per process. Reads
-    /// <c>ConnectionStrings:Postgres</c> and the <c>Vault</c> section (see <see cref="LocalVaultOptions"/>) from the
-    /// application's root <paramref name="configuration"/>, then applies <paramref name="configure"/>.
+    /// Registers <see cref="IKeyVault"/>: the store chosen by <c>Vault:Provider</c> (<see cref="VaultProvider"/>; Local by
+    /// default) behind the resilient decorator, one per process. Reads <c>ConnectionStrings:Postgres</c> and the
+    /// <c>Vault</c> section (see <see cref="LocalVaultOptions"/>; <c>Vault:Pkcs11</c>, see <see cref="Pkcs11VaultOptions"/>)
+    /// from the application's root <paramref name="configuration"/>, then applies <paramref name="configure"/>, whose
+    /// <see cref="LocalVaultOptions.Regions"/> and <see cref="LocalVaultOptions.Resilience"/> hold for every store.
     /// </summary>
     /// <remarks>
-    /// The master key is loaded when the host starts (a hosted service asks for the vault), so a Production host
-    /// without one fails to start instead of failing at its first key operation. Without an
-    /// <see cref="IHostEnvironment"/> registered, the environment is taken to be Production (no development key).
+    /// The store is opened when the host starts (a hosted service asks for the vault): a Production host without a master
+    /// key, or a PKCS#11 store with a missing library, token or a wrong PIN, fails to start with the reason instead of
+    /// failing at its first key operation. Without an <see cref="IHostEnvironment"/> registered, the environment is taken
+    /// to be Production (no development key).
     /// </remarks>
     public static IServiceCollection AddKeyVault(this IServiceCollection services, IConfiguration configuration,
         Action<LocalVaultOptions>? configure = null)
@@ -27,7 +31,39 @@ public static class KeyVaultServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         var options = LocalVaultOptions.FromConfiguration(configuration);
         configure?.Invoke(options);
-        return Register(services, options);
+        return VaultProviders.FromConfiguration(configuration) switch
+        {
+            VaultProvider.Pkcs11 => RegisterPkcs11(services, Pkcs11VaultOptions.FromConfiguration(configuration), options),
+            _ => Register(services, options),
+        };
+    }
+
+    private static IServiceCollection RegisterPkcs11(IServiceCollection services, Pkcs11VaultOptions pkcs11, LocalVaultOptions shared)
+    {
+        pkcs11.Regions = shared.Regions;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(provider =>
+        {
+            var vault = new Pkcs11KeyVault(pkcs11, provider.GetRequiredService<TimeProvider>());
+            try
+            {
+                vault.Connect();
+            }
+            catch
+            {
+                vault.Dispose();
+                throw;
+            }
+
+            return vault;
+        });
+        services.AddSingleton<IKeyVault>(provider => new ResilientKeyVault(
+            provider.GetRequiredService<Pkcs11KeyVault>(),
+            shared.Resilience,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<ILogger<ResilientKeyVault>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
+        return services;
     }
 
     /// <summary>Registers <see cref="IKeyVault"/> with options set in code only.</summary>

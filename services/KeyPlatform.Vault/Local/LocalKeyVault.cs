@@ -25,7 +25,11 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
     /// </summary>
     public const int KeyExchangeKeySizeBits = 4096;
 
-    private static readonly RSAEncryptionPadding DataKeyPadding = RSAEncryptionPadding.OaepSHA256;
+    /// <summary>What this vault wraps with (D1). It unwraps every <see cref="WrappingAlgorithm"/>, so data wrapped
+    /// elsewhere with RSA-OAEP (SHA-1) still opens after a key moved here.</summary>
+    public const string DataKeyWrappingAlgorithm = WrappingAlgorithm.RsaOaep256;
+
+    private static readonly RSAEncryptionPadding DataKeyPadding = WrappingAlgorithm.Padding(DataKeyWrappingAlgorithm);
 
     private const string Columns =
         "key_id, version, purpose, name, tenant_id, region, thumbprint, public_key, sealed_private_key, created_at, seal_format";
@@ -145,10 +149,11 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         CryptographicOperations.ZeroMemory(OpenPrivateKey(row));
         using var rsa = RSA.Create();
         rsa.ImportSubjectPublicKeyInfo(row.PublicKey, out _);
-        return new WrappedKey(row.KeyId, row.Version, rsa.Encrypt(plaintextKey.Span, DataKeyPadding));
+        return new WrappedKey(row.KeyId, row.Version, rsa.Encrypt(plaintextKey.Span, DataKeyPadding), DataKeyWrappingAlgorithm);
     }
 
-    public async Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default)
+    public async Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, string algorithm,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (wrappedKey.IsEmpty)
@@ -156,8 +161,9 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
             throw new ArgumentException("There is no wrapped key to unwrap.", nameof(wrappedKey));
         }
 
+        var padding = WrappingAlgorithm.Padding(algorithm);
         var row = await FindDataKeyWrappingKeyAsync(key, cancellationToken).ConfigureAwait(false);
-        var plaintext = _privateKeys.Decrypt(row, ImportPrivateKey, wrappedKey.Span, DataKeyPadding);
+        var plaintext = _privateKeys.Decrypt(row, ImportPrivateKey, wrappedKey.Span, padding);
         return new UnwrappedKey(row.KeyId, row.Version, plaintext);
     }
 

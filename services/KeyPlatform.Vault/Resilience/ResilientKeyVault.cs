@@ -83,8 +83,9 @@ public sealed class ResilientKeyVault : IKeyVault
     public Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default) =>
         Run(token => _inner.WrapAsync(key, plaintextKey, token), cancellationToken);
 
-    public Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
-        Run(token => _inner.UnwrapAsync(key, wrappedKey, token), cancellationToken);
+    public Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, string algorithm,
+        CancellationToken cancellationToken = default) =>
+        Run(token => _inner.UnwrapAsync(key, wrappedKey, algorithm, token), cancellationToken);
 
     public Task<bool> DeleteAsync(string keyId, CancellationToken cancellationToken = default) =>
         Run(token => _inner.DeleteAsync(keyId, token), cancellationToken);

@@ -45,8 +45,9 @@ public sealed class GatedKeyVault(IKeyVault inner) : IKeyVault
     public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default) =>
         inner.GenerateAsync(name, owner, pfxPassword, cancellationToken);
 
-    public Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken = default) =>
-        inner.UnwrapAsync(key, wrappedKey, cancellationToken);
+    public Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, string algorithm,
+        CancellationToken cancellationToken = default) =>
+        inner.UnwrapAsync(key, wrappedKey, algorithm, cancellationToken);
 
     public Task<bool> DeleteAsync(string keyId, CancellationToken cancellationToken = default) => inner.DeleteAsync(keyId, cancellationToken);
 

@@ -89,6 +89,38 @@ public sealed class KeyVaultRegistrationTests
         Should.Throw<InvalidOperationException>(() => provider.GetRequiredService<IKeyVault>());
     }
 
+    [Fact, Trait("Rule", "V1")]
+    public async Task An_unknown_Vault_Provider_stops_the_host_naming_the_setting_V1()
+    {
+        var failure = Should.Throw<InvalidOperationException>(() => BuildHost(Environments.Production, new Dictionary<string, string?>
+        {
+            ["Vault:Provider"] = "AzureKeyVault",
+            ["Vault:MasterKey"] = MasterKeyLoader.NewMasterKeyBase64(),
+        }));
+
+        failure.Message.ShouldContain("Vault:Provider");
+        failure.Message.ShouldContain("Local, Pkcs11");
+        await Task.CompletedTask;
+    }
+
+    [Fact, Trait("Rule", "V1")]
+    public void Pkcs11_options_are_read_from_the_Vault_Pkcs11_section_and_never_show_the_PIN_V1()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Vault:Pkcs11:Library"] = "/opt/hsm/libvendor.so",
+            ["Vault:Pkcs11:TokenLabel"] = "platform",
+            ["Vault:Pkcs11:Pin"] = "s3cret-pin",
+            ["Vault:Pkcs11:WrappingAlgorithm"] = "RSA-OAEP-256",
+        }).Build();
+
+        var options = KeyPlatform.Vault.Pkcs11.Pkcs11VaultOptions.FromConfiguration(configuration);
+
+        (options.Library, options.TokenLabel, options.Pin, options.WrappingAlgorithm)
+            .ShouldBe(("/opt/hsm/libvendor.so", "platform", "s3cret-pin", WrappingAlgorithm.RsaOaep256));
+        options.ToString().ShouldNotContain("s3cret-pin");
+    }
+
     private static IHost BuildHost(string environment, Dictionary<string, string?> settings)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });

@@ -86,13 +86,13 @@ public sealed class VaultKeyOwnershipTests(VaultDatabase database) : IClassFixtu
         var rowsBefore = await CountRowsAsync();
 
         await Should.ThrowAsync<VaultKeyOwnershipException>(() =>
-            freshProcess.UnwrapAsync(fabrikams.Reference with { Owner = Contoso }, wrapped.Ciphertext));
+            freshProcess.UnwrapAsync(fabrikams.Reference with { Owner = Contoso }, wrapped.Ciphertext, wrapped.Algorithm));
         await Should.ThrowAsync<VaultKeyOwnershipException>(() =>
-            freshProcess.UnwrapAsync(fabrikams.Reference with { Owner = VaultKeyOwner.Platform(Region) }, wrapped.Ciphertext));
+            freshProcess.UnwrapAsync(fabrikams.Reference with { Owner = VaultKeyOwner.Platform(Region) }, wrapped.Ciphertext, wrapped.Algorithm));
 
         freshProcess.PrivateKeys.Contains(fabrikams.KeyId).ShouldBeFalse("a refused unwrap does not even open the private key");
         (await CountRowsAsync()).ShouldBe(rowsBefore);
-        using var theOwners = await freshProcess.UnwrapAsync(fabrikams.Reference, wrapped.Ciphertext);
+        using var theOwners = await freshProcess.UnwrapAsync(fabrikams.Reference, wrapped.Ciphertext, wrapped.Algorithm);
         theOwners.PlaintextKey.ShouldBe(dataKey);
     }
 
@@ -106,7 +106,7 @@ public sealed class VaultKeyOwnershipTests(VaultDatabase database) : IClassFixtu
         await database.ExecuteAsync($"UPDATE \"{database.Schema}\".keys SET tenant_id = 'contoso' WHERE key_id = @id", ("id", fabrikams.KeyId));
 
         await Should.ThrowAsync<CryptographicException>(() =>
-            database.NewVault().UnwrapAsync(fabrikams.Reference with { Owner = Contoso }, wrapped.Ciphertext));
+            database.NewVault().UnwrapAsync(fabrikams.Reference with { Owner = Contoso }, wrapped.Ciphertext, wrapped.Algorithm));
     }
 
     [Fact, Trait("Rule", "K1")]
@@ -123,7 +123,7 @@ public sealed class VaultKeyOwnershipTests(VaultDatabase database) : IClassFixtu
 
         var platform = await vault.GetOrCreatePlatformKeyAsync(Region);
         var wrapped = await vault.WrapAsync(platform.Reference, new byte[32]);
-        using (var unwrapped = await vault.UnwrapAsync(platform.Reference, wrapped.Ciphertext))
+        using (var unwrapped = await vault.UnwrapAsync(platform.Reference, wrapped.Ciphertext, wrapped.Algorithm))
         {
             unwrapped.PlaintextKey.ShouldBe(new byte[32]);
         }

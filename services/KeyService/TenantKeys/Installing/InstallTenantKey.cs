@@ -43,7 +43,7 @@ public sealed class InstallTenantKeyConsumer(StreamCommands streams, TenantKeyFa
                 return "The key in the vault does not match the key that was added.";
             var probe = RandomNumberGenerator.GetBytes(32);
             var wrapped = await vault.WrapAsync(reference, probe, cancellationToken);
-            using var unwrapped = await vault.UnwrapAsync(reference, wrapped.Ciphertext, cancellationToken);
+            using var unwrapped = await vault.UnwrapAsync(reference, wrapped.Ciphertext, wrapped.Algorithm, cancellationToken);
             return CryptographicOperations.FixedTimeEquals(unwrapped.PlaintextKey, probe)
                 ? null
                 : "The vault's wrap and unwrap round trip did not return the data key.";

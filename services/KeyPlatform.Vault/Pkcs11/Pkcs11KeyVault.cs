@@ -1,0 +1,491 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using KeyPlatform.Vault.KeyFiles;
+using KeyPlatform.Vault.Local;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
+
+namespace KeyPlatform.Vault.Pkcs11;
+
+/// <summary>
+/// The vault on a PKCS#11 token (an HSM; SoftHSM2 in development and tests). Every key is one private-key object on the
+/// token (<c>CKA_TOKEN</c>, <c>CKA_PRIVATE</c>, <c>CKA_SENSITIVE</c>, not extractable, not modifiable, decrypt only),
+/// labelled with the key id and carrying its owner in <c>CKA_ID</c> (<see cref="TokenKey"/>). Unwrapping is
+/// <c>C_Decrypt</c> on the token; wrapping uses the object's public key in process. Deleting a key is
+/// <c>C_DestroyObject</c>: the key is gone from the token, so no database backup brings it back (V1, V2).
+/// </summary>
+/// <remarks>
+/// Every call looks the key object up on the token first (<c>C_FindObjects</c> by label), so a key destroyed by any
+/// process stops working everywhere at once (D4). Tenant keys come from outside (a .pfx, a .byok, or K3's generated key,
+/// which must leave once as a .pfx): they are imported with <c>C_CreateObject</c>. Platform and key-exchange keys are
+/// generated on the token and never leave it. See docs/decisions/0012-pkcs11-vault.md.
+/// </remarks>
+public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
+{
+    private static readonly byte[] PublicExponent = [0x01, 0x00, 0x01];
+
+    private readonly Pkcs11Token _token;
+    private readonly TimeProvider _time;
+    private readonly VaultRegion _regions;
+    private readonly string _wrappingAlgorithm;
+    private readonly RSAEncryptionPadding _wrappingPadding;
+    private readonly ConcurrentDictionary<string, TokenKey> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<VaultKeyOwner, string> _regionKeyIds = new();
+    private readonly Lock _regionKeyGate = new();
+
+    public Pkcs11KeyVault(Pkcs11VaultOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _wrappingPadding = WrappingAlgorithm.Padding(options.WrappingAlgorithm);
+        _wrappingAlgorithm = options.WrappingAlgorithm;
+        _token = new Pkcs11Token(options);
+        _time = timeProvider ?? TimeProvider.System;
+        _regions = new VaultRegion(options.Regions);
+    }
+
+    /// <summary>What <see cref="WrapAsync"/> wraps with.</summary>
+    public string DataKeyWrappingAlgorithm => _wrappingAlgorithm;
+
+    /// <summary>Loads the library, finds the token and logs in: a wrong library, token or PIN fails here, with its reason.</summary>
+    public void Connect() => _token.Connect();
+
+    internal Pkcs11Token Token => _token;
+
+    public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(privateKey);
+        var tenantOwner = TenantOwner(owner);
+        if (privateKey.KeySize != LocalKeyVault.DataKeyWrappingKeySizeBits)
+        {
+            throw new ArgumentException(
+                $"The vault holds RSA {LocalKeyVault.DataKeyWrappingKeySizeBits}-bit tenant keys; this key is {privateKey.KeySize} bits.",
+                nameof(privateKey));
+        }
+
+        return OnToken(() => Import(tenantOwner, name.Value, privateKey).ToInfo(), cancellationToken);
+    }
+
+    public async Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(
+        VaultKeyName name, VaultKeyOwner owner, byte[] byokFile, string provedThumbprint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(provedThumbprint);
+        var tenantOwner = TenantOwner(owner);
+        return await OnToken<KeyFileResult<VaultKeyInfo>>(() =>
+        {
+            var read = ReadByok(byokFile, tenantOwner.Region);
+            if (read.IsRefused)
+            {
+                return read.Refusal!;
+            }
+
+            using var key = read.Value;
+            return string.Equals(key.Thumbprint, provedThumbprint, StringComparison.Ordinal)
+                ? Import(tenantOwner, name.Value, key.PrivateKey).ToInfo()
+                : KeyFileRefusal.K2("The .byok file does not carry the key whose possession was proved.");
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<KeyFileResult<PossessionSignature>> SignByokChallengeAsync(
+        byte[] byokFile, string region, PossessionChallenge challenge, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(challenge);
+        return OnToken(() =>
+        {
+            var read = ReadByok(byokFile, region);
+            if (read.IsRefused)
+            {
+                return (KeyFileResult<PossessionSignature>)read.Refusal!;
+            }
+
+            using var key = read.Value;
+            return PossessionProof.Sign(key.PrivateKey, challenge);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// K3: the key is generated in process (it must leave once as the admin's .pfx), exported, then imported as a
+    /// non-extractable token object; the process's copy is disposed. See docs/decisions/0012.
+    /// </summary>
+    public Task<GeneratedVaultKey> GenerateAsync(
+        VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var tenantOwner = TenantOwner(owner);
+        if (string.IsNullOrEmpty(pfxPassword))
+        {
+            throw new ArgumentException("A generated key is exported as a password-protected .pfx: a password is required.",
+                nameof(pfxPassword));
+        }
+
+        return OnToken(() =>
+        {
+            using var rsa = RSA.Create(LocalKeyVault.DataKeyWrappingKeySizeBits);
+            // The .pfx is made before the key is stored, so a failure leaves nothing behind on the token.
+            var pfx = SelfSignedPfx.Export(rsa, name, pfxPassword, _time.GetUtcNow());
+            return new GeneratedVaultKey(Import(tenantOwner, name.Value, rsa).ToInfo(), pfx);
+        }, cancellationToken);
+    }
+
+    public Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (plaintextKey.IsEmpty)
+        {
+            throw new ArgumentException("There is no key to wrap.", nameof(plaintextKey));
+        }
+
+        return OnToken(() =>
+        {
+            var found = _token.Run(session => FindDataKeyWrappingKey(session, key)).Key;
+            using var rsa = found.PublicRsa();
+            return new WrappedKey(found.KeyId, found.Version, rsa.Encrypt(plaintextKey.Span, _wrappingPadding), _wrappingAlgorithm);
+        }, cancellationToken);
+    }
+
+    public Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, string algorithm,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (wrappedKey.IsEmpty)
+        {
+            throw new ArgumentException("There is no wrapped key to unwrap.", nameof(wrappedKey));
+        }
+
+        var padding = WrappingAlgorithm.Padding(algorithm);
+        var ciphertext = wrappedKey.ToArray();
+        return OnToken(() => _token.Run(session =>
+        {
+            var (found, handle) = FindDataKeyWrappingKey(session, key);
+            return new UnwrappedKey(found.KeyId, found.Version, Decrypt(session, handle, ciphertext, padding));
+        }), cancellationToken);
+    }
+
+    public Task<bool> DeleteAsync(string keyId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
+        return OnToken(() => _token.Run(session =>
+        {
+            var objects = session.FindAllObjects([Attribute(CKA.CKA_TOKEN, true), Attribute(CKA.CKA_LABEL, keyId)]);
+            if (objects.Count == 0)
+            {
+                _known.TryRemove(keyId, out _);
+                return false;
+            }
+
+            var key = Describe(session, keyId, objects[0]);
+            if (key is not null && key.Owner.Purpose != KeyPurpose.Tenant)
+            {
+                throw new InvalidOperationException(
+                    $"Key '{keyId}' is a {key.Owner.Purpose} key of region '{key.Owner.Region}'; only tenant keys can be deleted.");
+            }
+
+            foreach (var handle in objects)
+            {
+                session.DestroyObject(handle);
+            }
+
+            _known.TryRemove(keyId, out _);
+            return true;
+        }), cancellationToken);
+    }
+
+    public Task<string> GetThumbprintAsync(string keyId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
+        return OnToken(() => _token.Run(session => (Find(session, keyId) ?? throw new VaultKeyNotFoundException(keyId)).Key.Thumbprint),
+            cancellationToken);
+    }
+
+    public Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
+        return OnToken(() => _token.Run(session => FindHandle(session, keyId) is not null), cancellationToken);
+    }
+
+    public Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default)
+    {
+        var configured = _regions.Require(region);
+        return OnToken(() =>
+        {
+            var key = GetOrCreateRegionKey(VaultKeyOwner.KeyExchange(configured), LocalKeyVault.KeyExchangeKeySizeBits);
+            return new KeyExchangeKeyInfo(key.KeyId, configured, PemEncoding.WriteString("PUBLIC KEY", key.PublicKey));
+        }, cancellationToken);
+    }
+
+    public Task<VaultKeyInfo> GetOrCreatePlatformKeyAsync(string region, CancellationToken cancellationToken = default)
+    {
+        var configured = _regions.Require(region);
+        return OnToken(() => GetOrCreateRegionKey(VaultKeyOwner.Platform(configured), LocalKeyVault.DataKeyWrappingKeySizeBits).ToInfo(),
+            cancellationToken);
+    }
+
+    /// <summary>PKCS#11 calls block: they run on the thread pool, not on the caller's thread.</summary>
+    private static Task<T> OnToken<T>(Func<T> operation, CancellationToken cancellationToken) =>
+        Task.Run(operation, cancellationToken);
+
+    private KeyFileResult<LoadedKey> ReadByok(byte[] byokFile, string region)
+    {
+        ArgumentNullException.ThrowIfNull(byokFile);
+        var kek = _regions.IsConfigured(region) ? _token.Run(session => FindRegionKey(session, VaultKeyOwner.KeyExchange(region))) : null;
+        if (kek is null)
+        {
+            return KeyFileRefusal.K2(
+                $"Region '{region}' has no key-exchange key yet, so no .byok file can be wrapped for it; " +
+                "get the key-exchange key first and export the key for it.");
+        }
+
+        // The transport key is decrypted on the token; the tenant key it wraps is unwrapped in process (SoftHSM 2.6 has
+        // no CKM_RSA_AES_KEY_WRAP), imported at once and disposed (decision 0012 says how long it lives in memory).
+        using var keyExchangeKey = new KeyExchangeKey(kek.KeyId, new TokenRsa(kek, (data, padding) => _token.Run(session =>
+            Decrypt(session, FindHandle(session, kek.KeyId) ?? throw new VaultKeyNotFoundException(kek.KeyId), data, padding))));
+        return KeyFileReader.ReadByok(byokFile, keyExchangeKey);
+    }
+
+    /// <summary>
+    /// Get, else create, for one region's platform or key-exchange key: created on the token under an in-process lock and
+    /// read back; if two processes raced, every caller afterwards gets the key with the lowest id.
+    /// </summary>
+    private TokenKey GetOrCreateRegionKey(VaultKeyOwner owner, int bits)
+    {
+        if (_token.Run(session => FindRegionKey(session, owner)) is { } existing)
+        {
+            return existing;
+        }
+
+        lock (_regionKeyGate)
+        {
+            return _token.Run(session => FindRegionKey(session, owner) ?? Generate(session, owner, bits));
+        }
+    }
+
+    private TokenKey Generate(ISession session, VaultKeyOwner owner, int bits)
+    {
+        var keyId = NewKeyId(owner);
+        var name = owner.Purpose == KeyPurpose.KeyExchange ? $"key-exchange key {owner.Region}" : $"platform key {owner.Region}";
+        var record = TokenKey.Encode(owner, NewVersion(), name, _time.GetUtcNow());
+        var publicTemplate = new List<IObjectAttribute>
+        {
+            Attribute(CKA.CKA_TOKEN, false), Attribute(CKA.CKA_ENCRYPT, true), Attribute(CKA.CKA_MODULUS_BITS, (ulong)bits),
+            Attribute(CKA.CKA_PUBLIC_EXPONENT, PublicExponent),
+        };
+        var privateTemplate = PrivateKeyTemplate(keyId, record);
+        var mechanism = _token.Factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_KEY_PAIR_GEN);
+        session.GenerateKeyPair(mechanism, publicTemplate, privateTemplate, out var publicKey, out _);
+        session.DestroyObject(publicKey);
+        return FindRegionKey(session, owner) ?? throw new InvalidOperationException($"The {owner} was not stored on the token.");
+    }
+
+    /// <summary>C_CreateObject of an RSA private key, sensitive and not extractable; the key's parameters are zeroed after.</summary>
+    private TokenKey Import(VaultKeyOwner owner, string name, RSA privateKey)
+    {
+        var keyId = NewKeyId(owner);
+        var record = TokenKey.Encode(owner, NewVersion(), name, _time.GetUtcNow());
+        var parameters = privateKey.ExportParameters(includePrivateParameters: true);
+        try
+        {
+            var template = PrivateKeyTemplate(keyId, record);
+            template.AddRange(
+            [
+                Attribute(CKA.CKA_MODULUS, parameters.Modulus!), Attribute(CKA.CKA_PUBLIC_EXPONENT, parameters.Exponent!),
+                Attribute(CKA.CKA_PRIVATE_EXPONENT, parameters.D!), Attribute(CKA.CKA_PRIME_1, parameters.P!),
+                Attribute(CKA.CKA_PRIME_2, parameters.Q!), Attribute(CKA.CKA_EXPONENT_1, parameters.DP!),
+                Attribute(CKA.CKA_EXPONENT_2, parameters.DQ!), Attribute(CKA.CKA_COEFFICIENT, parameters.InverseQ!),
+            ]);
+            try
+            {
+                return _token.Run(session =>
+                {
+                    var handle = session.CreateObject(template);
+                    return Describe(session, keyId, handle) ?? throw new InvalidOperationException($"Key '{keyId}' was not stored on the token.");
+                });
+            }
+            finally
+            {
+                foreach (var attribute in template)
+                {
+                    attribute.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(parameters.D);
+            CryptographicOperations.ZeroMemory(parameters.P);
+            CryptographicOperations.ZeroMemory(parameters.Q);
+            CryptographicOperations.ZeroMemory(parameters.DP);
+            CryptographicOperations.ZeroMemory(parameters.DQ);
+            CryptographicOperations.ZeroMemory(parameters.InverseQ);
+        }
+    }
+
+    /// <summary>What every private key of this vault is: on the token, private, sensitive, never extractable, fixed, decrypt only.</summary>
+    private List<IObjectAttribute> PrivateKeyTemplate(string keyId, byte[] record) =>
+    [
+        Attribute(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY), Attribute(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
+        Attribute(CKA.CKA_TOKEN, true), Attribute(CKA.CKA_PRIVATE, true),
+        Attribute(CKA.CKA_SENSITIVE, true), Attribute(CKA.CKA_EXTRACTABLE, false), Attribute(CKA.CKA_MODIFIABLE, false),
+        Attribute(CKA.CKA_DECRYPT, true), Attribute(CKA.CKA_SIGN, false), Attribute(CKA.CKA_UNWRAP, false),
+        Attribute(CKA.CKA_LABEL, keyId), Attribute(CKA.CKA_ID, record),
+    ];
+
+    private byte[] Decrypt(ISession session, IObjectHandle handle, byte[] ciphertext, RSAEncryptionPadding padding)
+    {
+        var (hash, mgf) = padding == RSAEncryptionPadding.OaepSHA256
+            ? (CKM.CKM_SHA256, CKG.CKG_MGF1_SHA256)
+            : padding == RSAEncryptionPadding.OaepSHA1
+                ? (CKM.CKM_SHA_1, CKG.CKG_MGF1_SHA1)
+                : throw new CryptographicException($"The vault unwraps with RSA-OAEP only, not {padding}.");
+        var parameters = _token.Factories.MechanismParamsFactory.CreateCkRsaPkcsOaepParams(
+            ConvertUtils.UInt64FromCKM(hash), ConvertUtils.UInt64FromCKG(mgf), ConvertUtils.UInt64FromUInt32(CKZ.CKZ_DATA_SPECIFIED), null);
+        using var mechanism = _token.Factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_OAEP, parameters);
+        try
+        {
+            return session.Decrypt(mechanism, handle, ciphertext);
+        }
+        catch (Pkcs11Exception exception) when (!Pkcs11Token.IsConnectionLost(exception.RV))
+        {
+            // Wrong key, altered ciphertext, or an OAEP hash the token does not do (SoftHSM: SHA-256 gives CKR_ARGUMENTS_BAD).
+            throw new CryptographicException(
+                $"The token did not unwrap the data key with RSA-OAEP ({(hash == CKM.CKM_SHA256 ? "SHA-256" : "SHA-1")}): {exception.RV}.",
+                exception);
+        }
+    }
+
+    /// <summary>
+    /// The key a wrap or unwrap may use: it is on the token, it wraps data keys, and it is the key the caller expects (owner
+    /// and thumbprint). Checked before the private key is used, so a refused call does nothing.
+    /// </summary>
+    private (TokenKey Key, IObjectHandle Handle) FindDataKeyWrappingKey(ISession session, VaultKeyReference expected)
+    {
+        var found = Find(session, expected.KeyId) ?? throw new VaultKeyNotFoundException(expected.KeyId);
+        if (found.Key.Owner.Purpose == KeyPurpose.KeyExchange)
+        {
+            throw new InvalidOperationException($"Key '{expected.KeyId}' is a key-exchange key: it only unwraps .byok files.");
+        }
+
+        if (found.Key.Owner != expected.Owner)
+        {
+            throw new VaultKeyOwnershipException(expected, "it belongs to another owner.");
+        }
+
+        return string.Equals(found.Key.Thumbprint, expected.Thumbprint, StringComparison.Ordinal)
+            ? found
+            : throw new VaultKeyOwnershipException(expected, $"its thumbprint is {found.Key.Thumbprint}.");
+    }
+
+    private (TokenKey Key, IObjectHandle Handle)? Find(ISession session, string keyId)
+    {
+        if (FindHandle(session, keyId) is not { } handle)
+        {
+            // Destroyed, maybe by another process: forget what this one knew of it.
+            _known.TryRemove(keyId, out _);
+            return null;
+        }
+
+        return Describe(session, keyId, handle) is { } key ? (key, handle) : null;
+    }
+
+    private IObjectHandle? FindHandle(ISession session, string keyId)
+    {
+        List<IObjectAttribute> template =
+        [
+            Attribute(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY), Attribute(CKA.CKA_TOKEN, true), Attribute(CKA.CKA_LABEL, keyId),
+        ];
+        try
+        {
+            var found = session.FindAllObjects(template);
+            return found.Count == 0 ? null : found[0];
+        }
+        finally
+        {
+            // On every wrap and unwrap: free the attributes' unmanaged buffers now, not at the next finaliser pass.
+            template.ForEach(attribute => attribute.Dispose());
+        }
+    }
+
+    /// <summary>The key behind a private-key object, from this process's memory or read once from the token (it never changes).</summary>
+    private TokenKey? Describe(ISession session, string keyId, IObjectHandle handle)
+    {
+        if (_known.TryGetValue(keyId, out var known))
+        {
+            return known;
+        }
+
+        var values = session.GetAttributeValue(handle, [CKA.CKA_ID, CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
+        if (TokenKey.Decode(values[0].GetValueAsByteArray()) is not { } record)
+        {
+            return null;
+        }
+
+        var key = TokenKey.From(keyId, record, values[1].GetValueAsByteArray(), values[2].GetValueAsByteArray());
+        return _known.GetOrAdd(keyId, key);
+    }
+
+    /// <summary>The region's key, by the id this process saw before (region keys are never deleted), else by a scan.</summary>
+    private TokenKey? FindRegionKey(ISession session, VaultKeyOwner owner)
+    {
+        if (_regionKeyIds.TryGetValue(owner, out var keyId) && Find(session, keyId) is { } seen)
+        {
+            return seen.Key;
+        }
+
+        var candidates = new List<TokenKey>();
+        foreach (var handle in session.FindAllObjects([Attribute(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY), Attribute(CKA.CKA_TOKEN, true)]))
+        {
+            var label = session.GetAttributeValue(handle, [CKA.CKA_LABEL])[0].GetValueAsString();
+            if (label is not null && (label.StartsWith("platform-", StringComparison.Ordinal) || label.StartsWith("kek-", StringComparison.Ordinal))
+                && Describe(session, label, handle) is { } key && key.Owner == owner)
+            {
+                candidates.Add(key);
+            }
+        }
+
+        var winner = candidates.MinBy(key => key.KeyId, StringComparer.Ordinal);
+        if (winner is not null)
+        {
+            _regionKeyIds[owner] = winner.KeyId;
+        }
+
+        return winner;
+    }
+
+    /// <summary>A tenant key's owner: the purpose must be tenant (ids are canonical at every edge, X3).</summary>
+    private static VaultKeyOwner TenantOwner(VaultKeyOwner owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        return owner.Purpose == KeyPurpose.Tenant
+            ? owner
+            : throw new ArgumentException("Only tenant keys are imported or generated; region keys are created by the vault.", nameof(owner));
+    }
+
+    private IObjectAttribute Attribute(CKA type, bool value) => _token.Factories.ObjectAttributeFactory.Create(type, value);
+
+    private IObjectAttribute Attribute(CKA type, ulong value) => _token.Factories.ObjectAttributeFactory.Create(type, value);
+
+    private IObjectAttribute Attribute(CKA type, string value) => _token.Factories.ObjectAttributeFactory.Create(type, value);
+
+    private IObjectAttribute Attribute(CKA type, byte[] value) => _token.Factories.ObjectAttributeFactory.Create(type, value);
+
+    private IObjectAttribute Attribute(CKA type, CKO value) => _token.Factories.ObjectAttributeFactory.Create(type, value);
+
+    private IObjectAttribute Attribute(CKA type, CKK value) => _token.Factories.ObjectAttributeFactory.Create(type, value);
+
+    private static string NewVersion() => Guid.NewGuid().ToString("N");
+
+    private static string NewKeyId(VaultKeyOwner owner)
+    {
+        var unique = Guid.CreateVersion7().ToString("N");
+        return owner.Purpose switch
+        {
+            KeyPurpose.Tenant => $"key-{unique}",
+            KeyPurpose.Platform => $"platform-{owner.Region}-{unique}",
+            KeyPurpose.KeyExchange => $"kek-{owner.Region}-{unique}",
+            _ => throw new ArgumentOutOfRangeException(nameof(owner)),
+        };
+    }
+
+    public void Dispose() => _token.Dispose();
+}
