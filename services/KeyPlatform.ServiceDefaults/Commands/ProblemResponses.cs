@@ -10,8 +10,9 @@ public static class ProblemResponses
 {
     public static RouteHandlerBuilder ProducesRefusals(this RouteHandlerBuilder builder, params int[] statuses)
     {
-        builder.ProducesValidationProblem();
-        foreach (var status in new[] { StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden }.Concat(statuses).Distinct())
+        // One ProblemDetails schema for every refusal (its 'errors' carry a VALIDATION refusal's field errors).
+        foreach (var status in new[] { StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden }
+                     .Concat(statuses).Distinct())
             builder.ProducesProblem(status);
         return builder;
     }

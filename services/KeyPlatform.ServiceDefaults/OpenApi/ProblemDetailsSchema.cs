@@ -5,7 +5,7 @@ using Microsoft.OpenApi;
 namespace KeyPlatform.ServiceDefaults.OpenApi;
 
 /// <summary>The one ProblemDetails schema of every error answer: RFC 9457 fields, the <c>rule</c> that refused the
-/// request (a SPEC.md rule id, <c>VALIDATION</c>, <c>AUTHORIZATION</c>, ...) and, for a waiting period, <c>allowedAt</c>.
+/// request (a SPEC.md rule id, <c>VALIDATION</c>, <c>AUTHZ</c>, ...) and, for a waiting period, <c>allowedAt</c>.
 /// When an endpoint's own metadata already made the schema, the two fields are added to it.</summary>
 public sealed class ProblemDetailsSchema : IOpenApiDocumentTransformer
 {
@@ -36,7 +36,7 @@ public sealed class ProblemDetailsSchema : IOpenApiDocumentTransformer
         schema.Properties["rule"] = new OpenApiSchema
         {
             Type = JsonSchemaType.String,
-            Description = "The rule that refused the request: a rule id of SPEC.md, or VALIDATION, AUTHORIZATION, NOT_FOUND.",
+            Description = "The rule that refused the request: a rule id of SPEC.md, or VALIDATION, AUTHZ, NOT_FOUND, RATE_LIMIT, TLS_REQUIRED.",
             Examples = [JsonValue.Create("K9")],
         };
         schema.Properties["allowedAt"] = new OpenApiSchema
@@ -44,6 +44,12 @@ public sealed class ProblemDetailsSchema : IOpenApiDocumentTransformer
             Type = JsonSchemaType.String,
             Format = "date-time",
             Description = "For a waiting period: when the action becomes allowed (also in Retry-After).",
+        };
+        schema.Properties["errors"] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "For VALIDATION: the fields that are not valid (their JSON names), each with what is wrong.",
+            AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
         };
         schema.Required ??= new HashSet<string>();
         schema.Required.Add("rule");

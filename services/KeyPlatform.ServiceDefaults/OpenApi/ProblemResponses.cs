@@ -1,4 +1,5 @@
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Protection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
@@ -32,7 +33,7 @@ public sealed class ProblemResponses : IOpenApiOperationTransformer
         if (secured)
         {
             Add(operation, context, StatusCodes.Status401Unauthorized, "No valid bearer token.");
-            Add(operation, context, StatusCodes.Status403Forbidden, "The caller's role, tenant or environment does not allow this (AUTHORIZATION).");
+            Add(operation, context, StatusCodes.Status403Forbidden, "The caller's role, tenant or environment does not allow this (AUTHZ); key material over plain HTTP in Production (TLS_REQUIRED).");
         }
 
         if (namesResource) Add(operation, context, StatusCodes.Status404NotFound, "Nothing of that id (NOT_FOUND).");
@@ -40,6 +41,8 @@ public sealed class ProblemResponses : IOpenApiOperationTransformer
         if (hasBody && metadata.OfType<IRequestSizeLimitMetadata>().LastOrDefault()?.MaxRequestBodySize is not null)
             Add(operation, context, StatusCodes.Status413PayloadTooLarge, "The request body is over this operation's size limit.");
         if (hasBody) Add(operation, context, StatusCodes.Status415UnsupportedMediaType, "The body is not of a content type this operation reads.");
+        if (metadata.OfType<AbuseLimitMetadata>().Any())
+            Add(operation, context, StatusCodes.Status429TooManyRequests, "Over this operation's rate limit for the caller or the tenant (RATE_LIMIT); Retry-After says when to try again.");
         return Task.CompletedTask;
     }
 
