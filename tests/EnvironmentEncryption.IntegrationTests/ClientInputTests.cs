@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using EnvironmentEncryption.IntegrationTests.Support;
 using KeyPlatform.Contracts;
+using KeyPlatform.EnvironmentEncryption.Store;
+using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.Testing;
 using Npgsql;
 
@@ -102,6 +104,52 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
         var body = await response.Content.ReadAsStringAsync();
         response.StatusCode.ShouldBe(HttpStatusCode.OK, body);
         JsonDocument.Parse(body).RootElement.GetProperty("environments").GetArrayLength().ShouldBe(0);
+    }
+
+    [Theory]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D2")]
+    [InlineData("page=2147483647&pageSize=500", "page")]
+    [InlineData("page=0", "page")]
+    [InlineData("pageSize=501", "pageSize")]
+    [InlineData("pageSize=0", "pageSize")]
+    public async Task Paging_the_record_list_outside_its_limits_is_a_400_naming_the_parameter_X1(string query, string parameter)
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+
+        var response = await platform.Storage().GetAsync($"/v1/tenants/{tenant}/environments/{environment}/records?{query}");
+
+        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        problem.GetProperty("errors").TryGetProperty(parameter, out _).ShouldBeTrue(problem.ToString());
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D2")]
+    public async Task A_record_list_longer_than_a_page_comes_in_pages_in_record_id_order_X1_D2()
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+        string[] ids = ["rec-a", "rec-b", "rec-c", "rec-d", "rec-e"];
+        foreach (var id in ids.Reverse()) await platform.WriteOkAsync(tenant, environment, id, $"content of {id}");
+
+        var pages = new List<RecordPage>();
+        for (var number = 1; number <= 4; number++)
+        {
+            var response = await platform.Storage().GetAsync($"/v1/tenants/{tenant}/environments/{environment}/records?page={number}&pageSize=2");
+            response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            pages.Add(await response.ReadAsync<RecordPage>());
+        }
+
+        pages.Select(p => p.Records.Count).ShouldBe([2, 2, 1, 0]);
+        pages.ShouldAllBe(p => p.Total == ids.Length && p.PageSize == 2 && p.EnvironmentId == environment);
+        pages.SelectMany(p => p.Records).Select(r => r.RecordId).ShouldBe(ids);
+        pages[0].Records[0].Size.ShouldBe("content of rec-a".Length);
+
+        var unpaged = await (await platform.Storage().GetAsync($"/v1/tenants/{tenant}/environments/{environment}/records"))
+            .ReadAsync<RecordPage>();
+        (unpaged.Page, unpaged.PageSize, unpaged.Records.Count).ShouldBe((1, Paging.DefaultPageSize, ids.Length));
     }
 
     private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)

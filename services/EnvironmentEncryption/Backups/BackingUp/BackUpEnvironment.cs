@@ -79,8 +79,10 @@ public static class BackupEndpoints
                     if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
                     var backups = await session.Query<EnvironmentBackup>()
                         .Where(b => b.TenantId == tenantId && b.SourceEnvironmentId == environmentId)
-                        .OrderByDescending(b => b.TakenAt).ToListAsync(http.RequestAborted);
-                    return Results.Ok(backups.Select(BackupView.From));
+                        .OrderByDescending(b => b.TakenAt)
+                        .Select(BackupView.Projection)
+                        .ToListAsync(http.RequestAborted);
+                    return Results.Ok(backups);
                 })
             .WithName("ListBackups")
             .WithSummary("D5: the environment's backups and the key each is under");
