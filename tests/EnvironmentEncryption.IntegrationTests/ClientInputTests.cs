@@ -152,6 +152,48 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
         (unpaged.Page, unpaged.PageSize, unpaged.Records.Count).ShouldBe((1, Paging.DefaultPageSize, ids.Length));
     }
 
+    [Fact]
+    [Trait("Rule", "X1")]
+    public async Task Every_operation_of_KeyService_and_EnvironmentEncryption_declares_what_it_answers_on_success_X1()
+    {
+        var keys = JsonDocument.Parse(await platform.Keys.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+        var environments = JsonDocument.Parse(await platform.Environments.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+
+        OpenApiAnswers.WithoutSuccessAnswer(keys).ShouldBeEmpty();
+        OpenApiAnswers.WithoutSuccessAnswer(environments).ShouldBeEmpty();
+        foreach (var (document, path, method, mediaType) in new[]
+                 {
+                     (keys, "/v1/tenants/{tenantId}/regions/{region}/keys/generate", "post", "application/x-pkcs12"),
+                     (environments, "/v1/tenants/{tenantId}/environments/{environmentId}/records/{recordId}", "get", "application/octet-stream"),
+                 })
+        {
+            var binary = OpenApiAnswers.Resolve(document, OpenApiAnswers.SuccessSchema(document, path, method, mediaType: mediaType)).ToString();
+            binary.ShouldContain("\"format\": \"binary\"", Case.Sensitive, $"{method} {path}: {binary}");
+        }
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D5")]
+    public async Task The_OpenAPI_document_describes_the_record_page_with_its_paging_limits_and_the_backup_list_X1_D5()
+    {
+        var document = JsonDocument.Parse(await platform.Environments.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+        const string records = "/v1/tenants/{tenantId}/environments/{environmentId}/records";
+
+        var page = OpenApiAnswers.Resolve(document, OpenApiAnswers.SuccessSchema(document, records, "get")).GetProperty("properties");
+        foreach (var property in new[] { "page", "pageSize", "total", "records" }) page.TryGetProperty(property, out _).ShouldBeTrue(property);
+        foreach (var (parameter, maximum) in new[] { ("page", Paging.MaxPage), ("pageSize", Paging.MaxPageSize) })
+        {
+            var schema = OpenApiAnswers.QueryParameter(document, records, "get", parameter);
+            schema.GetProperty("minimum").GetInt32().ShouldBe(1, parameter);
+            schema.GetProperty("maximum").GetInt32().ShouldBe(maximum, parameter);
+        }
+        var backups = OpenApiAnswers.SuccessSchema(document, "/v1/tenants/{tenantId}/environments/{environmentId}/backups", "get");
+        backups.GetProperty("type").GetString().ShouldBe("array");
+        OpenApiAnswers.Resolve(document, backups.GetProperty("items")).GetProperty("properties").TryGetProperty("recordCount", out _)
+            .ShouldBeTrue();
+    }
+
     private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)
     {
         var body = await response.Content.ReadAsStringAsync();

@@ -122,6 +122,8 @@ public static class RecordStoreEndpoints
                     : Results.NoContent();
             })
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(EnvironmentDecider.MaxFileBytes + 1))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge)
             .WithName("WriteRecord")
             .WithSummary("D1, D2, T4: write a record to the environment's store (platform storage services); the body is the content");
 
@@ -136,6 +138,8 @@ public static class RecordStoreEndpoints
                 http.Response.Headers.CacheControl = "no-store";
                 return Results.Bytes(content!, "application/octet-stream");
             })
+            .Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream")
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ReadRecord")
             .WithSummary("D2, D3: read a record of the environment's store (platform storage services)");
 
@@ -156,6 +160,8 @@ public static class RecordStoreEndpoints
                     .ToListAsync(http.RequestAborted);
                 return Results.Ok(new RecordPage(environmentId, number, size, total, list));
             })
+            .Produces<RecordPage>()
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ListRecords")
             .WithSummary("The records of the environment's store, paged (platform storage services)");
     }

@@ -10,8 +10,10 @@ public static class ProblemResponses
 {
     public static RouteHandlerBuilder ProducesRefusals(this RouteHandlerBuilder builder, params int[] statuses)
     {
-        builder.ProducesValidationProblem();
-        foreach (var status in new[] { StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden }.Concat(statuses).Distinct())
+        // 400 is the one ProblemDetails schema too (a validation failure adds its `errors`): declared with
+        // ProducesValidationProblem, an endpoint without validated parameters would publish a second schema for it.
+        foreach (var status in new[] { StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden }
+                     .Concat(statuses).Distinct())
             builder.ProducesProblem(status);
         return builder;
     }

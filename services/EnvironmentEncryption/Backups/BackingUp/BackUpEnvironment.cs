@@ -70,6 +70,8 @@ public static class BackupEndpoints
                     return CommandEndpoints.Dispatch(http, new BackUpEnvironment(tenantId, environmentId, backupId, body.Label ?? ""),
                         response => Results.Created($"/v1/tenants/{tenantId}/environments/{environmentId}/backups/{backupId}", response));
                 })
+            .Produces<BackupCreated>(StatusCodes.Status201Created)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("BackUpEnvironment")
             .WithSummary("D5, E6: back up the environment's encrypted records with its wrapped data key");
 
@@ -84,6 +86,8 @@ public static class BackupEndpoints
                         .ToListAsync(http.RequestAborted);
                     return Results.Ok(backups);
                 })
+            .Produces<IReadOnlyList<BackupView>>()
+            .ProducesRefusals()
             .WithName("ListBackups")
             .WithSummary("D5: the environment's backups and the key each is under");
     }
