@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using EnvironmentEncryption.IntegrationTests.Support;
 using KeyPlatform.Contracts;
+using KeyPlatform.EnvironmentEncryption.Store;
+using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.Testing;
 using Npgsql;
 
@@ -102,6 +104,94 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
         var body = await response.Content.ReadAsStringAsync();
         response.StatusCode.ShouldBe(HttpStatusCode.OK, body);
         JsonDocument.Parse(body).RootElement.GetProperty("environments").GetArrayLength().ShouldBe(0);
+    }
+
+    [Theory]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D2")]
+    [InlineData("page=2147483647&pageSize=500", "page")]
+    [InlineData("page=0", "page")]
+    [InlineData("pageSize=501", "pageSize")]
+    [InlineData("pageSize=0", "pageSize")]
+    public async Task Paging_the_record_list_outside_its_limits_is_a_400_naming_the_parameter_X1(string query, string parameter)
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+
+        var response = await platform.Storage().GetAsync($"/v1/tenants/{tenant}/environments/{environment}/records?{query}");
+
+        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        problem.GetProperty("errors").TryGetProperty(parameter, out _).ShouldBeTrue(problem.ToString());
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D2")]
+    public async Task A_record_list_longer_than_a_page_comes_in_pages_in_record_id_order_X1_D2()
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+        string[] ids = ["rec-a", "rec-b", "rec-c", "rec-d", "rec-e"];
+        foreach (var id in ids.Reverse()) await platform.WriteOkAsync(tenant, environment, id, $"content of {id}");
+
+        var pages = new List<RecordPage>();
+        for (var number = 1; number <= 4; number++)
+        {
+            var response = await platform.Storage().GetAsync($"/v1/tenants/{tenant}/environments/{environment}/records?page={number}&pageSize=2");
+            response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            pages.Add(await response.ReadAsync<RecordPage>());
+        }
+
+        pages.Select(p => p.Records.Count).ShouldBe([2, 2, 1, 0]);
+        pages.ShouldAllBe(p => p.Total == ids.Length && p.PageSize == 2 && p.EnvironmentId == environment);
+        pages.SelectMany(p => p.Records).Select(r => r.RecordId).ShouldBe(ids);
+        pages[0].Records[0].Size.ShouldBe("content of rec-a".Length);
+
+        var unpaged = await (await platform.Storage().GetAsync($"/v1/tenants/{tenant}/environments/{environment}/records"))
+            .ReadAsync<RecordPage>();
+        (unpaged.Page, unpaged.PageSize, unpaged.Records.Count).ShouldBe((1, Paging.DefaultPageSize, ids.Length));
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    public async Task Every_operation_of_KeyService_and_EnvironmentEncryption_declares_what_it_answers_on_success_X1()
+    {
+        var keys = JsonDocument.Parse(await platform.Keys.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+        var environments = JsonDocument.Parse(await platform.Environments.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+
+        OpenApiAnswers.WithoutSuccessAnswer(keys).ShouldBeEmpty();
+        OpenApiAnswers.WithoutSuccessAnswer(environments).ShouldBeEmpty();
+        foreach (var (document, path, method, mediaType) in new[]
+                 {
+                     (keys, "/v1/tenants/{tenantId}/regions/{region}/keys/generate", "post", "application/x-pkcs12"),
+                     (environments, "/v1/tenants/{tenantId}/environments/{environmentId}/records/{recordId}", "get", "application/octet-stream"),
+                 })
+        {
+            var binary = OpenApiAnswers.Resolve(document, OpenApiAnswers.SuccessSchema(document, path, method, mediaType: mediaType)).ToString();
+            binary.ShouldContain("\"format\": \"binary\"", Case.Sensitive, $"{method} {path}: {binary}");
+        }
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D5")]
+    public async Task The_OpenAPI_document_describes_the_record_page_with_its_paging_limits_and_the_backup_list_X1_D5()
+    {
+        var document = JsonDocument.Parse(await platform.Environments.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+        const string records = "/v1/tenants/{tenantId}/environments/{environmentId}/records";
+
+        var page = OpenApiAnswers.Resolve(document, OpenApiAnswers.SuccessSchema(document, records, "get")).GetProperty("properties");
+        foreach (var property in new[] { "page", "pageSize", "total", "records" }) page.TryGetProperty(property, out _).ShouldBeTrue(property);
+        foreach (var (parameter, maximum) in new[] { ("page", Paging.MaxPage), ("pageSize", Paging.MaxPageSize) })
+        {
+            var schema = OpenApiAnswers.QueryParameter(document, records, "get", parameter);
+            schema.GetProperty("minimum").GetInt32().ShouldBe(1, parameter);
+            schema.GetProperty("maximum").GetInt32().ShouldBe(maximum, parameter);
+        }
+        var backups = OpenApiAnswers.SuccessSchema(document, "/v1/tenants/{tenantId}/environments/{environmentId}/backups", "get");
+        backups.GetProperty("type").GetString().ShouldBe("array");
+        OpenApiAnswers.Resolve(document, backups.GetProperty("items")).GetProperty("properties").TryGetProperty("recordCount", out _)
+            .ShouldBeTrue();
     }
 
     private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)

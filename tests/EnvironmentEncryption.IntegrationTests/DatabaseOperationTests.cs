@@ -35,9 +35,9 @@ public sealed class DatabaseOperationTests(PlatformFixture platform)
         return new Estate(tenant, x, y, platformOnly, otherRegion);
     }
 
-    private async Task<string> BackUpAsync(string tenant, string environment)
+    private async Task<string> BackUpAsync(string tenant, string environment, string label = "manual")
     {
-        var response = await platform.Admin(tenant).PostJsonAsync($"/v1/tenants/{tenant}/environments/{environment}/backups", new { label = "manual" });
+        var response = await platform.Admin(tenant).PostJsonAsync($"/v1/tenants/{tenant}/environments/{environment}/backups", new { label });
         response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return (await response.ReadAsync<BackupCreated>()).BackupId;
     }
@@ -75,6 +75,28 @@ public sealed class DatabaseOperationTests(PlatformFixture platform)
         var xKey = await (await platform.ReleaseAsync(tenant, x)).ReadAsync<ReleasedDataKey>();
         var yKey = await (await platform.ReleaseAsync(tenant, y)).ReadAsync<ReleasedDataKey>();
         yKey.DataKeyId.ShouldNotBe(xKey.DataKeyId);
+    }
+
+    [Fact]
+    [Trait("Rule", "D5")]
+    public async Task Each_listed_backup_reports_the_records_it_holds_D5()
+    {
+        var estate = await EstateAsync();
+        var (tenant, x) = (estate.Tenant, estate.X);
+        var empty = await platform.RegisterAsync(tenant, name: "Empty");
+        await platform.ApplyAndWaitAsync(tenant, empty);
+        await BackUpAsync(tenant, x, "two records");
+        await platform.WriteOkAsync(tenant, x, "order-3", "x: 2 lamps");
+        await BackUpAsync(tenant, x, "three records");
+        await BackUpAsync(tenant, empty, "nothing");
+
+        var listedX = await (await platform.Admin(tenant).GetAsync($"/v1/tenants/{tenant}/environments/{x}/backups")).ReadAsync<List<BackupView>>();
+        var listedEmpty = await (await platform.Admin(tenant).GetAsync($"/v1/tenants/{tenant}/environments/{empty}/backups"))
+            .ReadAsync<List<BackupView>>();
+
+        listedX.ToDictionary(b => b.Label, b => b.RecordCount).ShouldBe(new Dictionary<string, int> { ["two records"] = 2, ["three records"] = 3 });
+        listedX.ShouldAllBe(b => b.EnvironmentId == x && b.Protection == EnvironmentProtection.TenantKey && b.Thumbprint != "");
+        listedEmpty.ShouldHaveSingleItem().RecordCount.ShouldBe(0);
     }
 
     [Fact]

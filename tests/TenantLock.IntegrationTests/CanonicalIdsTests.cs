@@ -86,3 +86,18 @@ public sealed class CanonicalIdsTests(TenantLockHost fixture) : IClassFixture<Te
         JsonDocument.Parse(body).RootElement.GetProperty("rule").GetString().ShouldBe(Rules.X3);
     }
 }
+
+/// <summary>X1: the saga's operations tell a client what they answer on success.</summary>
+public sealed class OpenApiAnswerTests(TenantLockHost fixture) : IClassFixture<TenantLockHost>
+{
+    [Fact]
+    [Trait("Rule", "X1")]
+    public async Task Every_operation_of_TenantLock_declares_what_it_answers_on_success_X1()
+    {
+        var document = JsonDocument.Parse(await fixture.Host.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+
+        OpenApiAnswers.WithoutSuccessAnswer(document).ShouldBeEmpty();
+        OpenApiAnswers.Resolve(document, OpenApiAnswers.SuccessSchema(document, "/v1/tenants/{tenantId}/regions/{region}/lock/challenge", "get"))
+            .GetProperty("properties").TryGetProperty("confirmationText", out _).ShouldBeTrue();
+    }
+}

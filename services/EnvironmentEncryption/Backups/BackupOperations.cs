@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Security.Cryptography;
 using KeyPlatform.Contracts;
 using KeyPlatform.Contracts.Environments;
@@ -93,9 +94,12 @@ public sealed class RecordTransfer(DataKeyVault dataKeys)
     }
 }
 
+/// <summary>A backup as its list shows it. <see cref="Projection"/> is translated to SQL by Marten, so the list counts
+/// each backup's records in the database instead of loading their ciphertext.</summary>
 public sealed record BackupView(string BackupId, string EnvironmentId, string Label, int RecordCount, EnvironmentProtection Protection,
     string? TenantKeyId, string Thumbprint, DateTimeOffset TakenAt)
 {
-    public static BackupView From(EnvironmentBackup backup) => new(backup.Id, backup.SourceEnvironmentId, backup.Label, backup.Records.Count,
-        backup.DataKey.Protection, backup.DataKey.TenantKeyId, backup.DataKey.Thumbprint, backup.TakenAt);
+    public static readonly Expression<Func<EnvironmentBackup, BackupView>> Projection = backup => new BackupView(backup.Id,
+        backup.SourceEnvironmentId, backup.Label, backup.Records.Count, backup.DataKey.Protection, backup.DataKey.TenantKeyId,
+        backup.DataKey.Thumbprint, backup.TakenAt);
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using KeyPlatform.Contracts;
 using KeyPlatform.EnvironmentEncryption.DataKeys;
 using KeyPlatform.EnvironmentEncryption.DataKeys.Releasing;
@@ -92,6 +93,9 @@ public sealed class RecordStore(IDocumentStore store, DataKeyAccess access, Time
 
 public sealed record RecordInfo(string RecordId, RecordKind Kind, long Size, DateTimeOffset WrittenAt);
 
+/// <summary>One page of an environment's records, in record id order.</summary>
+public sealed record RecordPage(string EnvironmentId, int Page, int PageSize, long Total, IReadOnlyList<RecordInfo> Records);
+
 public static class RecordStoreEndpoints
 {
     public static void MapRecordStore(this IEndpointRouteBuilder routes)
@@ -118,6 +122,8 @@ public static class RecordStoreEndpoints
                     : Results.NoContent();
             })
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(EnvironmentDecider.MaxFileBytes + 1))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge)
             .WithName("WriteRecord")
             .WithSummary("D1, D2, T4: write a record to the environment's store (platform storage services); the body is the content");
 
@@ -132,10 +138,13 @@ public static class RecordStoreEndpoints
                 http.Response.Headers.CacheControl = "no-store";
                 return Results.Bytes(content!, "application/octet-stream");
             })
+            .Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream")
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ReadRecord")
             .WithSummary("D2, D3: read a record of the environment's store (platform storage services)");
 
-        records.MapGet("", async (HttpContext http, string tenantId, string environmentId, IQuerySession session, TimeProvider time) =>
+        records.MapGet("", async (HttpContext http, string tenantId, string environmentId, IQuerySession session, TimeProvider time,
+                [Range(1, Paging.MaxPage)] int? page, [Range(1, Paging.MaxPageSize)] int? pageSize) =>
             {
                 var actor = Actor.FromClaims(http.User);
                 if ((actor is null ? Refusal.Unauthorized("The token carries no subject or tenant (tid) claim.") : actor.MustBeStorageService(tenantId))
@@ -143,13 +152,18 @@ public static class RecordStoreEndpoints
                 var state = await session.LoadAsync<TenantEnvironment>(TenantEnvironment.StreamKey(environmentId), http.RequestAborted);
                 if (EnvironmentDecider.CanUseDataKey(state, tenantId, environmentId) is { } unavailable)
                     return RefusalProblems.ToResult(unavailable, time);
-                var list = await session.Query<EnvironmentRecord>().Where(r => r.EnvironmentId == environmentId)
-                    .OrderBy(r => r.RecordId).Select(r => new RecordInfo(r.RecordId, r.Kind, r.Size, r.WrittenAt))
+                var (number, size) = Paging.Requested(page, pageSize);
+                var query = session.Query<EnvironmentRecord>().Where(r => r.EnvironmentId == environmentId);
+                var total = await query.CountAsync(http.RequestAborted);
+                var list = await query.OrderBy(r => r.RecordId).Skip(Paging.Offset(number, size)).Take(size)
+                    .Select(r => new RecordInfo(r.RecordId, r.Kind, r.Size, r.WrittenAt))
                     .ToListAsync(http.RequestAborted);
-                return Results.Ok(list);
+                return Results.Ok(new RecordPage(environmentId, number, size, total, list));
             })
+            .Produces<RecordPage>()
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ListRecords")
-            .WithSummary("The records of the environment's store (platform storage services)");
+            .WithSummary("The records of the environment's store, paged (platform storage services)");
     }
 
     private static async Task<byte[]?> ReadBoundedAsync(Stream body, long limit, CancellationToken cancellationToken)

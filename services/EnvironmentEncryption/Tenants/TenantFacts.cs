@@ -107,6 +107,8 @@ public static class TenantFactsEndpoints
                     ? Results.Ok(facts)
                     : QueryAccess.NotFound($"Nothing is known of tenant '{tenantId}'.");
             })
+            .Produces<TenantFacts>()
+            .ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("GetTenantFacts")
             .WithSummary("What this service learned of the tenant from KeyService: enablement (T2) and key activations (E2, K8)");
 }

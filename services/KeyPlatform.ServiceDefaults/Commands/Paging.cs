@@ -9,6 +9,9 @@ public static class Paging
     public const int MaxPageSize = 500;
     public const int DefaultPageSize = 50;
 
+    /// <summary>The page asked for, 1 and <see cref="DefaultPageSize"/> when not given.</summary>
+    public static (int Page, int PageSize) Requested(int? page, int? pageSize) => (page ?? 1, pageSize ?? DefaultPageSize);
+
     /// <summary>The rows before page <paramref name="page"/> (1-based).</summary>
     public static int Offset(int page, int pageSize) => checked((page - 1) * pageSize);
 }

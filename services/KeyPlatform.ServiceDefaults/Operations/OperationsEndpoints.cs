@@ -24,22 +24,29 @@ public static class OperationsEndpoints
             .AddEndpointFilter(async (context, next) => RefuseUnlessOperator(context.HttpContext) ?? await next(context));
 
         operations.MapGet("/streams", ListStreamsAsync)
+            .Produces<Page<StreamSummary>>().ProducesRefusals()
             .WithName("OperatorListStreams").WithSummary("S3: streams of this service (?prefix=, ?tenant=, ?limit=, ?after=)");
         operations.MapGet("/streams/{key}/events", StreamEventsAsync)
+            .Produces<Page<StreamEventView>>().ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("OperatorStreamEvents").WithSummary("S3: a stream's events with metadata (?fromVersion=, ?toVersion=, ?limit=, ?after=)");
         operations.MapGet("/streams/{key}/state", AggregateStateAsync)
+            .Produces<AggregateStateView>().ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("OperatorAggregateState").WithSummary("S3: the aggregate of a stream as of ?version=N or ?at=ISO-8601 (default: now)");
         operations.MapGet("/projections", (ProjectionRebuilds projections) => Results.Ok(projections.List()))
+            .Produces<IReadOnlyList<ProjectionView>>().ProducesRefusals()
             .WithName("OperatorListProjections").WithSummary("S3: the projections of this service");
         // A rebuild runs to its end even if the caller goes away: stopped half-way, it would leave documents missing.
         operations.MapPost("/projections/{name}/rebuild", (string name, ProjectionRebuilds projections, IHostApplicationLifetime host) =>
                 RebuildAsync(projections, [name], host.ApplicationStopping))
+            .Produces<ProjectionsRebuildView>().ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("OperatorRebuildProjection").WithSummary("S3: rebuild one projection from the events");
         operations.MapPost("/projections/rebuild", (ProjectionRebuilds projections, IHostApplicationLifetime host) =>
                 RebuildAsync(projections, projections.List().Select(p => p.Name).ToList(), host.ApplicationStopping))
+            .Produces<ProjectionsRebuildView>().ProducesRefusals(StatusCodes.Status409Conflict)
             .WithName("OperatorRebuildProjections").WithSummary("S3: rebuild every projection from the events");
 
         routes.MapGet("/v1/tenants/{tenantId}/audit", AuditAsync).WithTags("Operations")
+            .Produces<Page<AuditEntry>>().ProducesRefusals()
             .WithName("TenantAuditTrail").WithSummary("S4: who did what in the tenant, when, from this service (?limit=, ?after=)");
         return routes;
     }

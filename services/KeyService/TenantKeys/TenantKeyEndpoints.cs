@@ -54,7 +54,7 @@ public static class TenantKeyEndpoints
                         return Results.File(generated.Pfx, "application/x-pkcs12", $"{body.Name}.pfx");
                     }))
             .RequireAbuseLimit(AbuseLimits.KeyMaterial).RequireTlsForKeyMaterial()
-            .Produces(StatusCodes.Status200OK, contentType: "application/x-pkcs12")
+            .Produces<Stream>(StatusCodes.Status200OK, "application/x-pkcs12")
             .ProducesRefusals(StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("GenerateTenantKey")
             .WithSummary("K3: generate an RSA-2048 key in the vault; the response is its password-protected .pfx, once");

@@ -72,6 +72,8 @@ public static class DashboardEndpoints
                     .OrderBy(t => t.TenantId, StringComparer.Ordinal).Take(MaxTenants).ToList();
                 return Results.Ok(new DashboardTenantsView(time.GetUtcNow(), tenants));
             })
+            .Produces<DashboardTenantsView>()
+            .ProducesRefusals()
             .WithName("ListDashboardTenants")
             .WithSummary("S4: the tenants the dashboard can show: every known tenant for operators, their own for tenant administrators");
 
@@ -88,6 +90,8 @@ public static class DashboardEndpoints
                     .Select(c => new DashboardLockCycle(LockProgressView.From(c, rules), c.RequestedAt + rules.LockProcessLimit)).ToList());
                 return Results.Ok(new TenantDashboardView(tenantId, time.GetUtcNow(), await keys, await environments, locks));
             })
+            .Produces<TenantDashboardView>()
+            .ProducesRefusals()
             .WithName("GetTenantDashboard")
             .WithSummary("S4: one tenant's keys (K9, L2), environments (L7, K8) and lock progress (L5, L6, L7) with the server's now");
         return routes;

@@ -10,6 +10,9 @@ using KeyPlatform.ServiceDefaults.Protection;
 
 namespace KeyPlatform.TenantLock.TenantLocks;
 
+/// <summary>L1: the text the admin types back to confirm a lock.</summary>
+public sealed record LockChallenge(string ConfirmationText);
+
 public static class TenantLockEndpoints
 {
     /// <summary>Longer than any confirmation text (<see cref="TenantLockDecider.ConfirmationText"/>).</summary>
@@ -20,7 +23,9 @@ public static class TenantLockEndpoints
         var lockRoutes = routes.MapGroup("/v1/tenants/{tenantId}/regions/{region}");
 
         lockRoutes.MapGet("/lock/challenge", (HttpContext http, string tenantId, string region) =>
-                http.RefuseUnlessReaderOf(tenantId) ?? Results.Ok(new { confirmationText = TenantLockDecider.ConfirmationText(tenantId, region) }))
+                http.RefuseUnlessReaderOf(tenantId) ?? Results.Ok(new LockChallenge(TenantLockDecider.ConfirmationText(tenantId, region))))
+            .Produces<LockChallenge>()
+            .ProducesRefusals()
             .WithName("GetLockChallenge").WithSummary("L1: the confirmation text to type back when locking");
 
         lockRoutes.MapPost("/lock", async (HttpContext http, string tenantId, string region, [FromForm] LockRequest form) =>

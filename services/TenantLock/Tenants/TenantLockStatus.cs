@@ -36,5 +36,7 @@ public static class TenantLockStatusEndpoints
                     ? Results.Ok(status)
                     : QueryAccess.NotFound($"Nothing is known of tenant '{tenantId}'.");
             })
+            .Produces<TenantLockStatus>()
+            .ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("GetTenantLockStatus");
 }

@@ -70,6 +70,8 @@ public static class BackupEndpoints
                     return CommandEndpoints.Dispatch(http, new BackUpEnvironment(tenantId, environmentId, backupId, body.Label ?? ""),
                         response => Results.Created($"/v1/tenants/{tenantId}/environments/{environmentId}/backups/{backupId}", response));
                 })
+            .Produces<BackupCreated>(StatusCodes.Status201Created)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("BackUpEnvironment")
             .WithSummary("D5, E6: back up the environment's encrypted records with its wrapped data key");
 
@@ -79,9 +81,13 @@ public static class BackupEndpoints
                     if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
                     var backups = await session.Query<EnvironmentBackup>()
                         .Where(b => b.TenantId == tenantId && b.SourceEnvironmentId == environmentId)
-                        .OrderByDescending(b => b.TakenAt).ToListAsync(http.RequestAborted);
-                    return Results.Ok(backups.Select(BackupView.From));
+                        .OrderByDescending(b => b.TakenAt)
+                        .Select(BackupView.Projection)
+                        .ToListAsync(http.RequestAborted);
+                    return Results.Ok(backups);
                 })
+            .Produces<IReadOnlyList<BackupView>>()
+            .ProducesRefusals()
             .WithName("ListBackups")
             .WithSummary("D5: the environment's backups and the key each is under");
     }

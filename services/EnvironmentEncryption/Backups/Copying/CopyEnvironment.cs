@@ -44,6 +44,8 @@ public static class CopyEndpoints
         routes.MapPost("/v1/tenants/{tenantId}/environments/{environmentId}/copy",
                 (HttpContext http, string tenantId, string environmentId, CopyRequest body) =>
                     CommandEndpoints.Dispatch(http, new CopyEnvironment(tenantId, environmentId, body.TargetEnvironmentId ?? ""), _ => Results.NoContent()))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("CopyEnvironment")
             .WithSummary("E4: copy this environment's records over another environment under the same tenant key");
 }

@@ -39,6 +39,8 @@ public static class ResetEndpoints
     public static void MapReset(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/v1/tenants/{tenantId}/environments/{environmentId}/reset", (HttpContext http, string tenantId, string environmentId) =>
                 CommandEndpoints.Dispatch(http, new ResetEnvironment(tenantId, environmentId), _ => Results.NoContent()))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ResetEnvironment")
             .WithSummary("E5: delete the environment's records and all its backups; it returns to the platform key with a new data key");
 }

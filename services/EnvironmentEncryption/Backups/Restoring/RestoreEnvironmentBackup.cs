@@ -43,6 +43,8 @@ public static class RestoreEndpoints
         routes.MapPost("/v1/tenants/{tenantId}/environments/{environmentId}/restore",
                 (HttpContext http, string tenantId, string environmentId, RestoreRequest body) =>
                     CommandEndpoints.Dispatch(http, new RestoreEnvironmentBackup(tenantId, body.BackupId ?? "", environmentId), _ => Results.NoContent()))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("RestoreBackup")
             .WithSummary("E4, D5: restore a backup over this environment (its own, or one of another environment under the same tenant key)");
 }

@@ -44,6 +44,8 @@ public static class DataKeyReleaseEndpoints
                     }
                 })
             .RequireAbuseLimit(AbuseLimits.DataKeyRelease)
+            .Produces<ReleasedDataKey>()
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ReleaseDataKey")
             .WithSummary("D2, E6: an environment's plaintext data key for a platform storage service; every release is audited");
 
@@ -59,8 +61,10 @@ public static class DataKeyReleaseEndpoints
                         .OrderByDescending(r => r.ReleasedAt).Take(Math.Clamp(take ?? 100, 1, 1000))
                         .ToListAsync(http.RequestAborted);
                     return Results.Ok(releases.Select(r => new DataKeyReleaseView(r.ReleasedAt, r.Caller, r.Purpose, r.DataKeyId,
-                        r.Protection, r.TenantKeyId, r.VaultKeyId, r.VaultKeyVersion, r.FromCache)));
+                        r.Protection, r.TenantKeyId, r.VaultKeyId, r.VaultKeyVersion, r.FromCache)).ToList());
                 })
+            .Produces<IReadOnlyList<DataKeyReleaseView>>()
+            .ProducesRefusals()
             .WithName("ListDataKeyReleases")
             .WithSummary("D2: the audit of an environment's data-key releases, newest first");
     }

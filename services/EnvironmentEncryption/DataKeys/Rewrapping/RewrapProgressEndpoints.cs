@@ -14,6 +14,8 @@ public static class RewrapProgressEndpoints
                     .OrderByDescending(r => r.StartedAt).Take(20).ToListAsync(http.RequestAborted);
                 return Results.Ok(await RewrapProgressView.ReadAsync(session, runs, http.RequestAborted));
             })
+            .Produces<IReadOnlyList<RewrapProgressView>>()
+            .ProducesRefusals()
             .WithName("ListRewraps")
             .WithSummary("K8, S4: the tenant's latest key rewraps, with their progress (done of total)");
 
@@ -25,6 +27,8 @@ public static class RewrapProgressEndpoints
                     ? QueryAccess.NotFound($"Tenant '{tenantId}' has no rewrap '{rewrapId}'.")
                     : Results.Ok((await RewrapProgressView.ReadAsync(session, [run], http.RequestAborted))[0]);
             })
+            .Produces<RewrapProgressView>()
+            .ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("GetRewrap")
             .WithSummary("K8, S4: one key rewrap's progress (done of total)");
     }

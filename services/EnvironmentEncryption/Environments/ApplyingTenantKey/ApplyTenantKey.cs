@@ -26,6 +26,8 @@ public static class ApplyTenantKeyEndpoints
                 (HttpContext http, string tenantId, string environmentId, ApplyRequest body) =>
                     CommandEndpoints.Dispatch(http, new ApplyTenantKeyToEnvironment(tenantId, environmentId, body.AcknowledgeRisk),
                         _ => Results.Accepted($"/v1/tenants/{tenantId}/environments/{environmentId}")))
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("ApplyTenantKey")
             .WithSummary("A1, T2, E2: apply the tenant's active key; the environment is Updating (offline) until its data key is rewrapped");
 }

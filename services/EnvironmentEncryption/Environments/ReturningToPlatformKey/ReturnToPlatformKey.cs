@@ -52,6 +52,8 @@ public static class ReturnToPlatformKeyEndpoints
                     CommandEndpoints.Dispatch(http,
                         new ReturnEnvironmentToPlatformKey(tenantId, environmentId, body.ConfirmationName, body.AcknowledgeRisk),
                         _ => Results.NoContent()))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType)
             .WithName("ReturnToPlatformKey")
             .WithSummary("A1, E3: return the environment to the platform-managed key (production: type its name as confirmation)");
 }

@@ -51,8 +51,7 @@ public static class EnvironmentStatusEndpoints
                     [Range(1, Paging.MaxPage)] int? page, [Range(1, Paging.MaxPageSize)] int? pageSize, bool? includeDeleted) =>
                 {
                     if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
-                    var number = page ?? 1;
-                    var size = pageSize ?? Paging.DefaultPageSize;
+                    var (number, size) = Paging.Requested(page, pageSize);
                     var query = session.Query<TenantEnvironment>().Where(e => e.TenantId == tenantId);
                     if (includeDeleted != true) query = query.Where(e => e.State != EnvironmentState.Deleted);
                     var total = await query.CountAsync(http.RequestAborted);

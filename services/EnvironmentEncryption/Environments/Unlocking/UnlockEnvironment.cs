@@ -50,6 +50,8 @@ public static class UnlockEnvironmentEndpoints
         routes.MapPost("/v1/tenants/{tenantId}/environments/{environmentId}/unlock", (HttpContext http, string tenantId, string environmentId) =>
                 CommandEndpoints.Dispatch(http, new UnlockEnvironment(tenantId, environmentId), _ => Results.NoContent()))
             .RequireAbuseLimit(AbuseLimits.Lock)
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("UnlockEnvironment")
             .WithSummary("U2: unlock a locked environment once the tenant key is Active again (its admin)");
 }

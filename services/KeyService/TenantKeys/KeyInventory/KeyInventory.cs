@@ -25,8 +25,10 @@ public static class KeyInventoryEndpoints
             {
                 if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
                 var rings = await session.Query<TenantKeyRing>().Where(r => r.TenantId == tenantId).ToListAsync(http.RequestAborted);
-                return Results.Ok(rings.OrderBy(r => r.Region).Select(r => KeyInventoryView.From(r, rules)));
+                return Results.Ok(rings.OrderBy(r => r.Region).Select(r => KeyInventoryView.From(r, rules)).ToList());
             })
+            .Produces<IReadOnlyList<KeyInventoryView>>()
+            .ProducesRefusals()
             .WithName("ListTenantKeys").WithSummary("S4: the key inventory of every region of the tenant");
 
         routes.MapGet("/v1/tenants/{tenantId}/regions/{region}/keys",
@@ -38,6 +40,8 @@ public static class KeyInventoryEndpoints
                         ? QueryAccess.NotFound($"Tenant '{tenantId}' has no keys in region '{region}'.")
                         : Results.Ok(KeyInventoryView.From(ring, rules));
                 })
+            .Produces<KeyInventoryView>()
+            .ProducesRefusals(StatusCodes.Status404NotFound)
             .WithName("GetKeyInventory").WithSummary("S4: the key inventory of one region");
     }
 }
