@@ -55,7 +55,7 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
         var response = await platform.Operator().PostAsync($"/v1/tenants/{tenant}/environments",
             new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
 
-        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        var problem = await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation);
         problem.GetProperty("errors").TryGetProperty(field, out _).ShouldBeTrue($"{what}: {problem}");
         (await EventsAsync()).ShouldBe(before);
     }
@@ -89,7 +89,7 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
 
         var response = await platform.Admin(tenant).GetAsync($"/v1/tenants/{tenant}/environments?{query}");
 
-        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        var problem = await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation);
         problem.GetProperty("errors").TryGetProperty(parameter, out _).ShouldBeTrue(problem.ToString());
     }
 
@@ -120,7 +120,7 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
 
         var response = await platform.Storage().GetAsync($"/v1/tenants/{tenant}/environments/{environment}/records?{query}");
 
-        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        var problem = await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation);
         problem.GetProperty("errors").TryGetProperty(parameter, out _).ShouldBeTrue(problem.ToString());
     }
 
@@ -192,16 +192,6 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
         backups.GetProperty("type").GetString().ShouldBe("array");
         OpenApiAnswers.Resolve(document, backups.GetProperty("items")).GetProperty("properties").TryGetProperty("recordCount", out _)
             .ShouldBeTrue();
-    }
-
-    private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        response.StatusCode.ShouldBe(status, body);
-        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json", body);
-        var problem = JsonDocument.Parse(body).RootElement;
-        problem.GetProperty("rule").GetString().ShouldBe(rule, body);
-        return problem;
     }
 
     private async Task<long> EventsAsync()

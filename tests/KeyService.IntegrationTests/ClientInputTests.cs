@@ -28,7 +28,7 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
         var response = await fixture.Host.OperatorClient().PutAsync($"/v1/tenants/{tenant}/enablement",
             new StringContent("this is { not json", Encoding.UTF8, "application/json"));
 
-        await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation);
         (await StoredAsync()).ShouldBe(before);
     }
 
@@ -42,7 +42,7 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
         var response = await fixture.Host.OperatorClient().PutAsync($"/v1/tenants/{tenant}/enablement",
             new StringContent("""{"appPerUserLicences": "many", "enterpriseLicences": 0}""", Encoding.UTF8, "application/json"));
 
-        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        var problem = await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation);
         problem.GetProperty("errors").TryGetProperty("appPerUserLicences", out _).ShouldBeTrue(problem.ToString());
         (await StoredAsync()).ShouldBe(before);
     }
@@ -57,7 +57,7 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
         var response = await fixture.Host.OperatorClient().PutAsync($"/v1/tenants/{tenant}/enablement",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["appPerUserLicences"] = "2000" }));
 
-        await ShouldBeRefusedAsync(response, HttpStatusCode.UnsupportedMediaType, Rules.Validation);
+        await response.ShouldBeRefusedAsync(HttpStatusCode.UnsupportedMediaType, Rules.Validation);
         (await StoredAsync()).ShouldBe(before);
     }
 
@@ -77,7 +77,7 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
         request.Headers.ExpectContinue = true;
         var response = await admin.SendAsync(request);
 
-        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.RequestEntityTooLarge, Rules.K2);
+        var problem = await response.ShouldBeRefusedAsync(HttpStatusCode.RequestEntityTooLarge, Rules.K2);
         problem.GetProperty("detail").GetString()!.ShouldContain("key file is at most");
         (await StoredAsync()).ShouldBe(before);
     }
@@ -93,7 +93,7 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
         var response = await fixture.Host.OperatorClient().PutAsJsonAsync($"/v1/tenants/{tenant}/enablement",
             new { appPerUserLicences = int.MaxValue, enterpriseLicences = int.MaxValue });
 
-        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        var problem = await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation);
         var errors = problem.GetProperty("errors");
         errors.TryGetProperty("appPerUserLicences", out _).ShouldBeTrue(problem.ToString());
         errors.TryGetProperty("enterpriseLicences", out _).ShouldBeTrue(problem.ToString());
@@ -120,7 +120,7 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
         var response = await admin.PostAsJsonAsync($"/v1/tenants/{tenant}/regions/{Region}/keys/generate",
             new { name, password = Password, confirmPassword = Password, acknowledgeRisk = true });
 
-        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        var problem = await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation);
         problem.GetProperty("errors").TryGetProperty("name", out _).ShouldBeTrue($"{what}: {problem}");
         (await StoredAsync()).ShouldBe(before);
     }
@@ -138,7 +138,7 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
 
         var response = await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys", KeyFiles.Upload(name, pfx, "key.pfx", Password));
 
-        var problem = await ShouldBeRefusedAsync(response, HttpStatusCode.BadRequest, Rules.Validation);
+        var problem = await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation);
         problem.ToString().ShouldContain("name", Case.Insensitive, what);
         (await StoredAsync()).ShouldBe(before);
     }
@@ -197,16 +197,6 @@ public sealed class ClientInputTests(KestrelKeyServiceFixture fixture) : IClassF
     }
 
     private static string NewTenant() => $"tenant-{TestInfrastructure.UniqueSuffix()}";
-
-    private static async Task<JsonElement> ShouldBeRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string rule)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        response.StatusCode.ShouldBe(status, body);
-        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json", body);
-        var problem = JsonDocument.Parse(body).RootElement;
-        problem.GetProperty("rule").GetString().ShouldBe(rule, body);
-        return problem;
-    }
 
     /// <summary>Every event of the service's store and every key of the vault (key-exchange keys aside).</summary>
     private async Task<(long Events, long VaultKeys)> StoredAsync()
