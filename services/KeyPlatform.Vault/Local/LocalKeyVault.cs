@@ -67,7 +67,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(privateKey);
-        var tenantOwner = TenantOwner(owner);
+        var tenantOwner = VaultArguments.TenantOwner(owner);
         if (privateKey.KeySize != DataKeyWrappingKeySizeBits)
         {
             throw new ArgumentException(
@@ -85,7 +85,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentException.ThrowIfNullOrWhiteSpace(provedThumbprint);
-        var tenantOwner = TenantOwner(owner);
+        var tenantOwner = VaultArguments.TenantOwner(owner);
         var read = await ReadByokAsync(byokFile, tenantOwner.Region, cancellationToken).ConfigureAwait(false);
         if (read.IsRefused)
         {
@@ -119,12 +119,8 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var tenantOwner = TenantOwner(owner);
-        if (string.IsNullOrEmpty(pfxPassword))
-        {
-            throw new ArgumentException("A generated key is exported as a password-protected .pfx: a password is required.",
-                nameof(pfxPassword));
-        }
+        var tenantOwner = VaultArguments.TenantOwner(owner);
+        VaultArguments.RequirePfxPassword(pfxPassword);
 
         using var rsa = RSA.Create(DataKeyWrappingKeySizeBits);
         var row = Seal(tenantOwner, name.Value, rsa);
@@ -138,10 +134,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
     public async Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (plaintextKey.IsEmpty)
-        {
-            throw new ArgumentException("There is no key to wrap.", nameof(plaintextKey));
-        }
+        VaultArguments.RequireKeyToWrap(plaintextKey);
 
         var row = await FindDataKeyWrappingKeyAsync(key, cancellationToken).ConfigureAwait(false);
 
@@ -156,10 +149,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (wrappedKey.IsEmpty)
-        {
-            throw new ArgumentException("There is no wrapped key to unwrap.", nameof(wrappedKey));
-        }
+        VaultArguments.RequireKeyToUnwrap(wrappedKey);
 
         var padding = WrappingAlgorithm.Padding(algorithm);
         var row = await FindDataKeyWrappingKeyAsync(key, cancellationToken).ConfigureAwait(false);
@@ -262,14 +252,6 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
             ?? throw new InvalidOperationException($"The {purpose} key of region '{region}' was not stored.");
     }
 
-    /// <summary>A tenant key's owner as stored: the purpose must be tenant (ids are canonical at every edge, X3).</summary>
-    private static VaultKeyOwner TenantOwner(VaultKeyOwner owner)
-    {
-        ArgumentNullException.ThrowIfNull(owner);
-        return owner.Purpose == KeyPurpose.Tenant
-            ? owner
-            : throw new ArgumentException("Only tenant keys are imported or generated; region keys are created by the vault.", nameof(owner));
-    }
 
     /// <param name="owner">Already normalized (its region as the vault stores it).</param>
     private StoredKey Seal(VaultKeyOwner owner, string name, RSA privateKey)

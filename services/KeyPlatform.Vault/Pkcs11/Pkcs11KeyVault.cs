@@ -56,7 +56,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(privateKey);
-        var tenantOwner = TenantOwner(owner);
+        var tenantOwner = VaultArguments.TenantOwner(owner);
         if (privateKey.KeySize != LocalKeyVault.DataKeyWrappingKeySizeBits)
         {
             throw new ArgumentException(
@@ -72,7 +72,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentException.ThrowIfNullOrWhiteSpace(provedThumbprint);
-        var tenantOwner = TenantOwner(owner);
+        var tenantOwner = VaultArguments.TenantOwner(owner);
         return await OnToken<KeyFileResult<VaultKeyInfo>>(() =>
         {
             var read = ReadByok(byokFile, tenantOwner.Region);
@@ -113,12 +113,8 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var tenantOwner = TenantOwner(owner);
-        if (string.IsNullOrEmpty(pfxPassword))
-        {
-            throw new ArgumentException("A generated key is exported as a password-protected .pfx: a password is required.",
-                nameof(pfxPassword));
-        }
+        var tenantOwner = VaultArguments.TenantOwner(owner);
+        VaultArguments.RequirePfxPassword(pfxPassword);
 
         return OnToken(() =>
         {
@@ -132,10 +128,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     public Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (plaintextKey.IsEmpty)
-        {
-            throw new ArgumentException("There is no key to wrap.", nameof(plaintextKey));
-        }
+        VaultArguments.RequireKeyToWrap(plaintextKey);
 
         return OnToken(() =>
         {
@@ -149,10 +142,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (wrappedKey.IsEmpty)
-        {
-            throw new ArgumentException("There is no wrapped key to unwrap.", nameof(wrappedKey));
-        }
+        VaultArguments.RequireKeyToUnwrap(wrappedKey);
 
         var padding = WrappingAlgorithm.Padding(algorithm);
         var ciphertext = wrappedKey.ToArray();
@@ -452,14 +442,6 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         return winner;
     }
 
-    /// <summary>A tenant key's owner: the purpose must be tenant (ids are canonical at every edge, X3).</summary>
-    private static VaultKeyOwner TenantOwner(VaultKeyOwner owner)
-    {
-        ArgumentNullException.ThrowIfNull(owner);
-        return owner.Purpose == KeyPurpose.Tenant
-            ? owner
-            : throw new ArgumentException("Only tenant keys are imported or generated; region keys are created by the vault.", nameof(owner));
-    }
 
     private IObjectAttribute Attribute(CKA type, bool value) => _token.Factories.ObjectAttributeFactory.Create(type, value);
 
