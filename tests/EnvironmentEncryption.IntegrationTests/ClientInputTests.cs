@@ -76,6 +76,47 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
         (await EventsAsync()).ShouldBeGreaterThan(before);
     }
 
+    public static TheoryData<string, string, string> BadBackupBodies => new()
+    {
+        { "backups", "backupId", "{\"backupId\":\"b\\u0000\"}" },
+        { "backups", "backupId", "{\"backupId\":\"" + new string('b', 101) + "\"}" },
+        { "backups", "label", "{\"label\":\"before\\u0000after\"}" },
+        { "backups", "label", "{\"label\":\"gpj\\u202Eexe\"}" },
+        { "backups", "label", "{\"label\":\"" + new string('l', 201) + "\"}" },
+        { "restore", "backupId", "{\"backupId\":\"b\\u0000\"}" },
+        { "restore", "backupId", "{\"backupId\":\"line\\nbreak\"}" },
+        { "restore", "backupId", "{}" },
+        { "copy", "targetEnvironmentId", "{\"targetEnvironmentId\":\"e\\u0000\"}" },
+    };
+
+    /// <summary>A field the request type declares is named in <c>errors</c> (VALIDATION); an id the command carries
+    /// is refused by X3 before any handler runs.</summary>
+    [Theory]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D5")]
+    [Trait("Rule", "E4")]
+    [MemberData(nameof(BadBackupBodies))]
+    public async Task A_backup_restore_or_copy_with_a_bad_id_or_label_is_a_400_naming_it_and_nothing_is_stored_X1_D5_E4(
+        string operation, string field, string json)
+    {
+        var tenant = $"tenant-{TestInfrastructure.UniqueSuffix()}";
+        var environment = $"env-{TestInfrastructure.UniqueSuffix()}";
+        (await platform.Operator().PostAsync($"/v1/tenants/{tenant}/environments",
+            new StringContent(JsonSerializer.Serialize(Registration(environment)), Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        var before = await EventsAsync();
+
+        var response = await platform.Admin(tenant).PostAsync($"/v1/tenants/{tenant}/environments/{environment}/{operation}",
+            new StringContent(json, Encoding.UTF8, "application/json"));
+
+        if (field == "targetEnvironmentId")
+            (await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.X3)).GetProperty("detail").GetString()!
+                .ShouldContain("target environment id");
+        else
+            (await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation)).GetProperty("errors")
+                .TryGetProperty(field, out _).ShouldBeTrue($"{operation} {json}");
+        (await EventsAsync()).ShouldBe(before);
+    }
+
     [Theory]
     [Trait("Rule", "X1")]
     [Trait("Rule", "S4")]

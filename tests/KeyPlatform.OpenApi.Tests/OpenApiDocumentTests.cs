@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KeyPlatform.KeyService.Tenants;
 using KeyPlatform.ServiceDefaults.Identifiers;
 
 namespace KeyPlatform.OpenApi.Tests;
@@ -117,6 +118,48 @@ public sealed class OpenApiDocumentTests(PlatformServices platform)
             (property["type"]?.GetValue<string>()).ShouldBe("integer", field);
             property["anyOf"].ShouldBeNull(field);
         }
+    }
+
+    [Fact]
+    [Trait("Rule", "T1")]
+    public async Task Licence_counts_publish_the_range_validation_enforces_T1()
+    {
+        var document = await platform.ServedDocumentNodeAsync("key-service");
+
+        var enable = document["paths"]!["/v1/tenants/{tenantId}/enablement"]!["put"]!;
+        var schema = Resolve(document, enable["requestBody"]!["content"]!["application/json"]!["schema"]!);
+        foreach (var field in new[] { "appPerUserLicences", "enterpriseLicences" })
+        {
+            schema["properties"]![field]!["minimum"]!.GetValue<long>().ShouldBe(0, field);
+            schema["properties"]![field]!["maximum"]!.GetValue<long>().ShouldBe(TenantEnablementDecider.MaxLicences, field);
+        }
+    }
+
+    /// <summary>Issue 10: "no string has a length limit". Every text a client sends in a body (JSON or form), other than
+    /// a file, an enum or a date, says how long it may be, so a generated client can check before sending.</summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    [Trait("Rule", "X1")]
+    public async Task Every_text_field_of_every_request_body_publishes_its_length_limit_X1(string service)
+    {
+        var document = await platform.ServedDocumentNodeAsync(service);
+        var unbounded = new List<string>();
+
+        foreach (var (path, method, operation) in Operations(document))
+        foreach (var (mediaType, content) in operation["requestBody"]?["content"]?.AsObject() ?? [])
+        {
+            var body = Resolve(document, content!["schema"]!);
+            foreach (var (name, property) in body["properties"]?.AsObject() ?? [])
+            {
+                var field = Resolve(document, property!);
+                if (field["type"]?.GetValue<string>() != "string" || field["enum"] is not null
+                    || field["format"]?.GetValue<string>() is "binary" or "date-time")
+                    continue;
+                if (field["maxLength"] is null) unbounded.Add($"{method.ToUpperInvariant()} {path} ({mediaType}) {name}");
+            }
+        }
+
+        unbounded.ShouldBeEmpty();
     }
 
     public static IEnumerable<(string Path, string Method, JsonObject Operation)> Operations(JsonObject document) =>

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.EnvironmentEncryption.Store;
@@ -14,7 +15,8 @@ public sealed class BackUpEnvironmentHandler(StreamCommands streams, IDocumentSt
     public async Task<CommandResult> HandleAsync(BackUpEnvironment command, CommandContext context, CancellationToken cancellationToken)
     {
         if (context.Actor.MustAdministerEnvironment(command.TenantId, command.EnvironmentId) is { } denied) return CommandResult.Refused(denied);
-        if (Identifiers.Check(command.BackupId, "The backup id") is { } invalid) return CommandResult.Refused(invalid);
+        if ((Identifiers.Check(command.BackupId, "The backup id") ?? BackupLabels.Check(command.Label)) is { } invalid)
+            return CommandResult.Refused(invalid);
 
         List<EnvironmentRecord> records;
         await using (var query = store.QuerySession())
@@ -59,7 +61,9 @@ public sealed record BackupCreated(string BackupId);
 
 public static class BackupEndpoints
 {
-    public sealed record BackUpRequest(string? BackupId, string? Label);
+    public sealed record BackUpRequest(
+        [StringLength(Identifiers.MaxLength), RegularExpression(Identifiers.Pattern)] string? BackupId,
+        [StringLength(BackupLabels.MaxLength), RegularExpression(DisplayText.Pattern)] string? Label);
 
     public static void MapBackups(this IEndpointRouteBuilder routes)
     {

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.EnvironmentEncryption.Store;
@@ -16,6 +17,7 @@ public sealed class RestoreEnvironmentBackupHandler(StreamCommands streams, IDoc
     public async Task<CommandResult> HandleAsync(RestoreEnvironmentBackup command, CommandContext context, CancellationToken cancellationToken)
     {
         if (context.Actor.MustAdministerEnvironment(command.TenantId, command.TargetEnvironmentId) is { } denied) return CommandResult.Refused(denied);
+        if (Identifiers.Check(command.BackupId, "The backup id") is { } invalid) return CommandResult.Refused(invalid);
         EnvironmentBackup? backup;
         await using (var query = store.QuerySession())
             backup = await query.LoadAsync<EnvironmentBackup>(command.BackupId, cancellationToken);
@@ -37,7 +39,8 @@ public sealed class RestoreEnvironmentBackupHandler(StreamCommands streams, IDoc
 
 public static class RestoreEndpoints
 {
-    public sealed record RestoreRequest(string? BackupId);
+    public sealed record RestoreRequest(
+        [Required, StringLength(Identifiers.MaxLength, MinimumLength = 1), RegularExpression(Identifiers.Pattern)] string? BackupId);
 
     public static void MapRestore(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/v1/tenants/{tenantId}/environments/{environmentId}/restore",

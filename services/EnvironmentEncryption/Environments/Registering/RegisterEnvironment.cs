@@ -57,6 +57,9 @@ public static class RegistrationEndpoints
     /// <summary>A version such as 9.2.21052.00103: two to four numbers of at most nine digits.</summary>
     public const string VersionPattern = @"^[0-9]{1,9}(\.[0-9]{1,9}){1,3}$";
 
+    /// <summary>The longest version <see cref="VersionPattern"/> admits.</summary>
+    public const int VersionMaxLength = 39;
+
     /// <summary>The ids are checked by <c>PlatformIds</c> (X3) when the command is dispatched.</summary>
     public sealed record RegisterRequest(
         string? EnvironmentId,
@@ -64,7 +67,7 @@ public static class RegistrationEndpoints
         [Required, StringLength(EnvironmentNames.MaxLength, MinimumLength = 1), RegularExpression(DisplayText.Pattern)] string? Name,
         [Required] EnvironmentType? Type,
         [Required] EnvironmentStorage? Storage,
-        [Required, RegularExpression(VersionPattern)] string? Version,
+        [Required, StringLength(VersionMaxLength), RegularExpression(VersionPattern)] string? Version,
         [Required] DateTimeOffset? CreatedAt);
 
     public static void MapEnvironmentRegistration(this IEndpointRouteBuilder routes)

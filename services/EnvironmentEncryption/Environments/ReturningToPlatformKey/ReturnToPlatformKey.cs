@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.DataKeys;
 using KeyPlatform.ServiceDefaults.Commands;
@@ -44,7 +45,8 @@ public sealed class ReturnToPlatformKeyHandler(StreamCommands streams, Environme
 
 public static class ReturnToPlatformKeyEndpoints
 {
-    public sealed record ReturnRequest(bool AcknowledgeRisk, string? ConfirmationName);
+    /// <summary>The confirmation is the environment's name typed back, so it is held to the name's length.</summary>
+    public sealed record ReturnRequest(bool AcknowledgeRisk, [StringLength(EnvironmentNames.MaxLength)] string? ConfirmationName);
 
     public static void MapReturnToPlatformKey(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/v1/tenants/{tenantId}/environments/{environmentId}/encryption/return",
