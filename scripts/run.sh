@@ -7,6 +7,8 @@
 #
 # Settings: KP_KEYSERVICE_PORT (5101), KP_ENVIRONMENTENCRYPTION_PORT (5102), KP_TENANTLOCK_PORT (5103),
 # KP_HEALTH_TIMEOUT (90 s per start), KP_SKIP_BUILD=1 to start the last build as it is;
+# KP_VAULT=local (default: keys in PostgreSQL under the master key) or KP_VAULT=softhsm (keys on the SoftHSM
+# token that scripts/infra.sh makes, through the PKCS#11 adapter: a lock destroys the key, V1, V2);
 # infrastructure settings as in scripts/infra.sh.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -87,12 +89,28 @@ start_service() {
     Services__KeyService="http://127.0.0.1:$(port_of KeyService)"
     Services__EnvironmentEncryption="http://127.0.0.1:$(port_of EnvironmentEncryption)"
     export Services__KeyService Services__EnvironmentEncryption
-    # One vault, one master key: KeyService, EnvironmentEncryption and TenantLock all open the same sealed keys.
-    export Vault__MasterKeyFile="${Vault__MasterKeyFile:-$KP_ROOT/.data/vault/master.key}"
+    vault_settings
     exec setsid dotnet "$dll" --urls "http://127.0.0.1:$port" >>"$log" 2>&1 </dev/null
   ) &
   echo "$!" >"$(pidfile_of "$name")"
   kp_say "started $name (pid $!, http://127.0.0.1:$port, log: $(kp_rel "$log"))"
+}
+
+# The key store every service opens (KP_VAULT). Exported in a service's subshell only.
+# shellcheck disable=SC2154  # KP_HSM_* come from `infra.sh env`
+vault_settings() {
+  case ${KP_VAULT:-local} in
+    local)
+      # One vault, one master key: KeyService, EnvironmentEncryption and TenantLock all open the same sealed keys.
+      export Vault__Provider=Local Vault__MasterKeyFile="${Vault__MasterKeyFile:-$KP_ROOT/.data/vault/master.key}" ;;
+    softhsm)
+      # The PIN reaches the services as a file (Vault:Pkcs11:PinFile), never on a command line or in a log.
+      local pin_file="$KP_RUN/hsm-user.pin"
+      (umask 077 && printf '%s' "$KP_HSM_USER_PIN" >"$pin_file")
+      export Vault__Provider=Pkcs11 Vault__Pkcs11__Library="$KP_HSM_LIBRARY" Vault__Pkcs11__TokenLabel="$KP_HSM_TOKEN_LABEL" \
+        Vault__Pkcs11__PinFile="$pin_file" SOFTHSM2_CONF ;;
+    *) kp_die "KP_VAULT is '$KP_VAULT'; it must be local or softhsm" ;;
+  esac
 }
 
 # Wait until every service answers GET /health/ready with 200; on failure show its log.
@@ -167,6 +185,7 @@ cmd_run() {
   [[ $before == *"postgres: running"* ]] || STOP_INFRA+=(postgres)
   "$INFRA" up
   eval "$("$INFRA" env)"
+  kp_say "key store: ${KP_VAULT:-local} (KP_VAULT=local|softhsm)"
 
   if [[ ${KP_SKIP_BUILD:-0} != 1 ]]; then
     kp_say "building KeyPlatform.sln (Release)"

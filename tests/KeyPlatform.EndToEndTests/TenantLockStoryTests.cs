@@ -3,7 +3,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using KeyPlatform.Contracts.TenantLocks;
+using KeyPlatform.Vault.Pkcs11;
 using MassTransit;
+using Npgsql;
 
 namespace KeyPlatform.EndToEndTests;
 
@@ -14,11 +16,18 @@ public sealed class TenantLockStoryTests
     private static readonly byte[] Invoice = Encoding.UTF8.GetBytes("invoice 2026-0042: 1,200.00 EUR");
     private static readonly byte[] Contract = Encoding.UTF8.GetBytes("contract with Fabrikam, signed");
 
-    [Fact]
+    /// <summary>The key stores the story runs on: the local default, and the SoftHSM token through the PKCS#11 adapter
+    /// (V1), where the lock destroys the key object on the token (V2).</summary>
+    public static TheoryData<string> Stores => new() { "local", "softhsm" };
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     [Trait("Rule", "L1")]
-    public async Task A_tenant_is_locked_after_72_hours_with_its_key_and_unlocked_again_with_the_same_data_L1_L2_L3_L6_U1_U2_D4()
+    [Trait("Rule", "V1")]
+    public async Task A_tenant_is_locked_after_72_hours_with_its_key_and_unlocked_again_with_the_same_data_L1_L2_L3_L6_U1_U2_D4_V1(string store)
     {
-        await using var system = await RunningSystem.StartAsync();
+        var hsm = store == "softhsm" ? SoftHsm.FromEnvironment() : null;
+        await using var system = await RunningSystem.StartAsync(hsm?.ServiceSettings());
         var story = new TenantStory(system);
         var (pfx, _) = TenantStory.NewKey();
         await story.EnableAsync();
@@ -37,6 +46,8 @@ public sealed class TenantLockStoryTests
         system.Advance(TimeSpan.FromHours(72));
         var (otherPfx, _) = TenantStory.NewKey();
         (await TenantStory.ProblemAsync(await story.LockAsync(otherPfx))).Rule.ShouldBe("L1");
+        if (hsm is not null)
+            (await HsmHoldsAsync(hsm, await VaultKeyIdsAsync(system, story.Tenant))).ShouldNotBeEmpty("the active key is on the token before the lock");
         (await story.LockAsync(pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
 
         var locked = await story.LockProgressWhenAsync("Locked");
@@ -47,6 +58,9 @@ public sealed class TenantLockStoryTests
         // E6, D4: nothing releases the data key or reads the data any more.
         (await story.ReleaseDataKeyAsync(first)).IsSuccessStatusCode.ShouldBeFalse();
         (await story.ReadRecordAsync(first, "invoice")).IsSuccessStatusCode.ShouldBeFalse();
+        // V1, V2: on the HSM the locked key's object is destroyed, not only forgotten by the ring.
+        if (hsm is not null)
+            (await HsmHoldsAsync(hsm, await VaultKeyIdsAsync(system, story.Tenant))).ShouldBeEmpty();
 
         // L6: not before an hour; U1: only the locking key.
         var unlockTooEarly = await TenantStory.ProblemAsync(await story.UnlockKeyAsync(pfx));
@@ -73,6 +87,37 @@ public sealed class TenantLockStoryTests
         (await (await story.ReadRecordAsync(first, "invoice")).Content.ReadAsByteArrayAsync()).ShouldBe(Invoice);
         (await (await story.ReadRecordAsync(second, "contract")).Content.ReadAsByteArrayAsync()).ShouldBe(Contract);
         await story.LockProgressWhenAsync("Closed");
+    }
+
+    /// <summary>The vault key ids KeyService recorded for the tenant's keys (its <c>key_added</c> events).</summary>
+    private static async Task<IReadOnlyList<string>> VaultKeyIdsAsync(RunningSystem system, string tenant)
+    {
+        await using var connection = new NpgsqlConnection(TestInfrastructure.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"SELECT data->>'VaultKeyId' FROM {system.Schema("keys")}.mt_events WHERE type = 'key_added' AND data->>'TenantId' = @tenant",
+            connection);
+        command.Parameters.AddWithValue("tenant", tenant);
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) ids.Add(reader.GetString(0));
+        ids.ShouldNotBeEmpty();
+        return ids;
+    }
+
+    /// <summary>Which of <paramref name="vaultKeyIds"/> are still objects on the token, looked up by a vault of this
+    /// test's own (another process than the services).</summary>
+    private static async Task<IReadOnlyList<string>> HsmHoldsAsync(SoftHsm hsm, IReadOnlyList<string> vaultKeyIds)
+    {
+        using var vault = new Pkcs11KeyVault(new Pkcs11VaultOptions
+        {
+            Library = hsm.Library, TokenLabel = hsm.TokenLabel, Pin = hsm.Pin, Regions = ["europe"],
+        }, TimeProvider.System);
+        vault.Connect();
+        var held = new List<string>();
+        foreach (var id in vaultKeyIds)
+            if (await vault.ExistsAsync(id)) held.Add(id);
+        return held;
     }
 
     [Fact]

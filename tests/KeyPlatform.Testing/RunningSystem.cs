@@ -19,6 +19,10 @@ public sealed class RunningSystem : IAsyncDisposable
     public ServiceProcess Locks { get; private set; } = null!;
     public JwtOptions Jwt { get; } = new();
 
+    /// <summary>The PostgreSQL schema of a service's event store in this run (<c>keys</c>, <c>environments</c>,
+    /// <c>tenant_lock</c>), for a test that reads what a service committed.</summary>
+    public string Schema(string service) => broker.Schema(service);
+
     /// <summary>The RabbitMQ virtual host the services share, for a test that listens to the contracts.</summary>
     public string VirtualHost => broker.VirtualHost;
 

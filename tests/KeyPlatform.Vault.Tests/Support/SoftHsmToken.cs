@@ -1,3 +1,4 @@
+using KeyPlatform.Testing;
 using KeyPlatform.Vault.Pkcs11;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
@@ -43,22 +44,8 @@ public sealed class SoftHsmToken : IAsyncLifetime
 
     public static Pkcs11VaultOptions OptionsFromEnvironment()
     {
-        var missing = new[] { "SOFTHSM2_CONF", "KP_HSM_LIBRARY", "KP_HSM_TOKEN_LABEL", "KP_HSM_USER_PIN" }
-            .Where(name => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name))).ToList();
-        if (missing.Count > 0)
-        {
-            throw new InvalidOperationException(
-                $"The SoftHSM token is not configured ({string.Join(", ", missing)} not set). Run scripts/infra.sh up, then " +
-                "eval \"$(scripts/infra.sh env)\" in the shell that runs the tests.");
-        }
-
-        return new Pkcs11VaultOptions
-        {
-            Library = Environment.GetEnvironmentVariable("KP_HSM_LIBRARY")!,
-            TokenLabel = Environment.GetEnvironmentVariable("KP_HSM_TOKEN_LABEL")!,
-            Pin = Environment.GetEnvironmentVariable("KP_HSM_USER_PIN")!,
-            Regions = Regions,
-        };
+        var token = SoftHsm.FromEnvironment();
+        return new Pkcs11VaultOptions { Library = token.Library, TokenLabel = token.TokenLabel, Pin = token.Pin, Regions = Regions };
     }
 
     /// <summary>The labels of the private-key objects on the token, read on a session of the vault's own connection.</summary>
