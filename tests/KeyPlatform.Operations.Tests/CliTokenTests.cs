@@ -4,6 +4,7 @@ using KeyPlatform.Cli;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.Testing;
 using KeyPlatform.Testing.Identity;
+using Microsoft.Extensions.Time.Testing;
 using KeyServiceApp = KeyPlatform.KeyService.Program;
 
 namespace KeyPlatform.Operations.Tests;
@@ -13,6 +14,7 @@ namespace KeyPlatform.Operations.Tests;
 public sealed class CliTokenTests : IClassFixture<TestBroker>, IAsyncLifetime
 {
     private const string ClientId = "keyplatform-cli", Secret = "cli-secret-from-the-vault";
+    private static readonly Dictionary<string, object> Operator = new() { ["tid"] = "*", ["roles"] = new[] { PlatformRoles.PlatformOperator } };
     private readonly TestBroker broker;
     private TestIdentityProvider provider = null!;
     private ServiceHost<KeyServiceApp> keys = null!;
@@ -22,7 +24,8 @@ public sealed class CliTokenTests : IClassFixture<TestBroker>, IAsyncLifetime
     public async Task InitializeAsync()
     {
         provider = await TestIdentityProvider.StartAsync();
-        provider.RegisterClient(ClientId, Secret, new Dictionary<string, object> { ["tid"] = "*", ["roles"] = new[] { PlatformRoles.PlatformOperator } });
+        provider.RegisterClient(ClientId, Secret, Operator);
+        provider.Devices.RegisterPublicClient(ClientId);
         keys = new ServiceHost<KeyServiceApp>(broker, "keys_cli_tokens", settings: provider.ServiceSettings());
     }
 
@@ -34,7 +37,9 @@ public sealed class CliTokenTests : IClassFixture<TestBroker>, IAsyncLifetime
 
     private sealed record Run(int ExitCode, string Out, string Error);
 
-    private async Task<Run> RunAsync(Dictionary<string, string> variables, params string[] args)
+    private Task<Run> RunAsync(Dictionary<string, string> variables, params string[] args) => RunAsync(variables, TimeProvider.System, args);
+
+    private async Task<Run> RunAsync(Dictionary<string, string> variables, TimeProvider time, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -44,6 +49,7 @@ public sealed class CliTokenTests : IClassFixture<TestBroker>, IAsyncLifetime
             // The identity provider is a real server on loopback; the service is the in-process test host.
             HttpClientFactory = url => url.GetLeftPart(UriPartial.Authority) == provider.Issuer ? new HttpClient() : keys.CreateClient(),
             Variable = name => variables.GetValueOrDefault(name),
+            Time = time,
         };
         var exitCode = await KeyPlatformCli.RunAsync(args, environment);
         return new Run(exitCode, output.ToString(), error.ToString());
@@ -101,6 +107,70 @@ public sealed class CliTokenTests : IClassFixture<TestBroker>, IAsyncLifetime
         minted.Error.ShouldContain($"only in Development and Testing, not {environment}");
         command.ExitCode.ShouldBe(ExitCodes.BadInput);
         command.Error.ShouldContain("Auth__Authority");
+    }
+
+    /// <summary>No client secret: the CLI runs the device code flow, printing where to sign in, and polls (time moved by
+    /// a fake clock, the interval at a time) until the person at the browser acts, or the code expires.</summary>
+    private async Task<Run> SignInOnAnotherDeviceAsync(Action<string>? atTheBrowser)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var variables = new Dictionary<string, string>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production", ["Auth__Authority"] = provider.Issuer, ["Auth__ClientId"] = ClientId,
+        };
+        var run = RunAsync(variables, time, "token");
+        var acted = false;
+        for (var step = 0; !run.IsCompleted && step < 2 * DeviceSignIns.ExpiresInSeconds / DeviceSignIns.IntervalSeconds; step++)
+        {
+            // Once the CLI has polled and been told to wait, the person signs in (or declines).
+            if (!acted && atTheBrowser is not null && provider.Devices.LatestUserCode is { } code && provider.Devices.PollsFor(code) > 0)
+            {
+                atTheBrowser(code);
+                acted = true;
+            }
+
+            time.Advance(TimeSpan.FromSeconds(DeviceSignIns.IntervalSeconds));
+            await Task.WhenAny(run, Task.Delay(25));
+        }
+
+        run.IsCompleted.ShouldBeTrue("the CLI still waits after the device code's whole lifetime");
+        return await run;
+    }
+
+    [Fact]
+    public async Task Without_a_client_secret_the_CLI_signs_in_by_device_code_and_prints_a_token_the_services_accept()
+    {
+        var person = new Dictionary<string, object>(Operator) { ["sub"] = "operator@platform.example" };
+        var run = await SignInOnAnotherDeviceAsync(code => provider.Devices.Approve(code, person));
+
+        run.ExitCode.ShouldBe(ExitCodes.Ok, run.Error);
+        var code = provider.Devices.LatestUserCode!;
+        run.Error.ShouldContain($"{provider.Issuer}/activate?user_code={code}");
+        run.Error.ShouldContain($"enter the code {code}");
+        using var client = keys.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", run.Out.Trim());
+        (await client.GetAsync("/v1/operator/projections")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_device_sign_in_the_person_declines_is_refused_and_prints_no_token()
+    {
+        var run = await SignInOnAnotherDeviceAsync(code => provider.Devices.Deny(code));
+
+        run.ExitCode.ShouldBe(ExitCodes.Refused);
+        run.Out.ShouldBeEmpty();
+        run.Error.ShouldContain("the sign-in was not completed: access_denied");
+    }
+
+    [Fact]
+    public async Task A_device_code_nobody_signs_in_with_expires_and_the_CLI_gives_up_saying_so()
+    {
+        var run = await SignInOnAnotherDeviceAsync(atTheBrowser: null);
+
+        run.ExitCode.ShouldBe(ExitCodes.Refused);
+        run.Out.ShouldBeEmpty();
+        run.Error.ShouldContain("the device code expired before the sign-in was completed");
+        provider.Devices.PollsFor(provider.Devices.LatestUserCode!).ShouldBeGreaterThan(1);
     }
 
     [Fact]

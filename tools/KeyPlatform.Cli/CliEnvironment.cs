@@ -15,6 +15,9 @@ public sealed class CliEnvironment
 
     public Func<string, string?> Variable { get; init; } = Environment.GetEnvironmentVariable;
 
+    /// <summary>The clock of waits (the device code flow's polling and deadline); tests pass a fake one.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>A terminal a live progress display can redraw (false when output is redirected).</summary>
     public bool Interactive { get; init; }
 

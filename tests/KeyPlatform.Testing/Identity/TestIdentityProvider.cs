@@ -16,7 +16,8 @@ namespace KeyPlatform.Testing.Identity;
 
 /// <summary>An OpenID provider of our own, in the test process, on loopback over plain HTTP (Kestrel): a discovery
 /// document, a JWKS whose keys the test adds, rotates and removes while the services run, and a token endpoint for
-/// the client-credentials grant. It signs whatever the test asks, including the tokens that must be refused.</summary>
+/// the client-credentials and device code grants (<see cref="Devices"/>). It signs whatever the test asks, including the
+/// tokens that must be refused.</summary>
 public sealed class TestIdentityProvider : IAsyncDisposable
 {
     private readonly WebApplication app;
@@ -26,6 +27,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private int tokensIssued;
 
     private TestIdentityProvider(WebApplication app) => this.app = app;
+
+    /// <summary>Device sign-ins (RFC 8628) the test approves or denies as the person at the browser.</summary>
+    public DeviceSignIns Devices { get; } = new();
 
     /// <summary>The issuer, and the <c>Auth:Authority</c> of the services (no trailing slash).</summary>
     public string Issuer { get; private set; } = "";
@@ -65,6 +69,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             lock (provider.published) return Results.Json(new { keys = provider.published.Select(k => k.Jwk()).ToList() });
         });
         app.MapPost("/token", (Delegate)provider.IssueTokenAsync);
+        app.MapPost("/device", (Delegate)provider.AuthorizeDeviceAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         provider.Issuer = address.TrimEnd('/');
@@ -145,6 +150,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     {
         var form = await http.Request.ReadFormAsync();
         var (id, secret) = ClientOf(http.Request, form);
+        if (form["grant_type"] == DeviceSignIns.GrantType) return DeviceToken(id, form["device_code"].FirstOrDefault());
         if (form["grant_type"] != "client_credentials")
             return Results.Json(new { error = "unsupported_grant_type" }, statusCode: 400);
         if (id is null || !clients.TryGetValue(id, out var client) || client.Secret != secret)
@@ -153,6 +159,23 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         claims.TryAdd("sub", id);
         Interlocked.Increment(ref tokensIssued);
         return Results.Json(new { access_token = Mint(claims), token_type = "Bearer", expires_in = 3600 });
+    }
+
+    private IResult DeviceToken(string? clientId, string? deviceCode)
+    {
+        var (error, claims) = Devices.Poll(clientId, deviceCode);
+        if (error is not null) return Results.Json(new { error }, statusCode: 400);
+        var withClient = new Dictionary<string, object>(claims!) { ["client_id"] = clientId! };
+        Interlocked.Increment(ref tokensIssued);
+        return Results.Json(new { access_token = Mint(withClient), token_type = "Bearer", expires_in = 3600 });
+    }
+
+    private async Task<IResult> AuthorizeDeviceAsync(HttpContext http)
+    {
+        var form = await http.Request.ReadFormAsync();
+        return Devices.Authorize(ClientOf(http.Request, form).Id, $"{Issuer}/activate") is { } authorization
+            ? Results.Json(authorization)
+            : Results.Json(new { error = "invalid_client" }, statusCode: 401);
     }
 
     private static (string? Id, string? Secret) ClientOf(HttpRequest request, IFormCollection form)

@@ -82,10 +82,10 @@ public sealed class TokenSource(CliEnvironment environment)
             $"To sign in, open {authorization.VerificationUriComplete ?? authorization.VerificationUri} and enter the code {authorization.UserCode}.");
 
         var interval = TimeSpan.FromSeconds(Math.Max(1, authorization.Interval));
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(authorization.ExpiresIn ?? 300);
-        while (DateTimeOffset.UtcNow < deadline)
+        var deadline = environment.Time.GetUtcNow() + TimeSpan.FromSeconds(authorization.ExpiresIn ?? 300);
+        while (environment.Time.GetUtcNow() < deadline)
         {
-            await Task.Delay(interval, cancellationToken);
+            await Task.Delay(interval, environment.Time, cancellationToken);
             var token = await http.RequestDeviceTokenAsync(new DeviceTokenRequest
             {
                 Address = discovery.TokenEndpoint, ClientId = clientId, DeviceCode = authorization.DeviceCode!,
