@@ -39,6 +39,7 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
     private IPkcs11Library? rawLibrary;
     private ISession[] rawSessions = [];
     private IObjectHandle rawHandle = null!;
+    private IObjectHandle rawPublicHandle = null!;
     private IMechanism rawOaep = null!;
 
     public string Name => "vault";
@@ -53,6 +54,8 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
         new("vault unwrap, 2 callers, one key", "ops/s", "vault.unwrap.2", "raw RSA decrypt, 2 threads", "raw.decrypt.2"),
         new("vault unwrap, 2 callers, two keys", "ops/s", "vault.unwrap.2keys", "raw RSA decrypt, 2 threads", "raw.decrypt.2"),
         new("vault key-row read only (GetThumbprint), 1 caller", "ops/s", "vault.read.1", "vault wrap, 1 caller", "vault.wrap.1"),
+        new("PKCS#11 vault wrap (SoftHSM), 1 caller", "ops/s", "pkcs11.wrap.1", "raw C_Encrypt, 1 session", "raw.c_encrypt.1"),
+        new("PKCS#11 vault wrap (SoftHSM), 2 callers", "ops/s", "pkcs11.wrap.2", "raw C_Encrypt, 2 sessions", "raw.c_encrypt.2"),
         new("PKCS#11 vault unwrap (SoftHSM), 1 caller", "ops/s", "pkcs11.unwrap.1", "raw C_Decrypt, 1 session", "raw.c_decrypt.1"),
         new("PKCS#11 vault unwrap (SoftHSM), 2 callers", "ops/s", "pkcs11.unwrap.2", "raw C_Decrypt, 2 sessions", "raw.c_decrypt.2"),
     ];
@@ -66,7 +69,9 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
         pkcs11Vault is null
             ? "PKCS#11 rows not measured: no SoftHSM token in the environment (scripts/infra.sh up, then eval \"$(scripts/infra.sh env)\")."
             : "PKCS#11 rows: IKeyVault with Vault:Provider = Pkcs11 (resilient over Pkcs11KeyVault) on the SoftHSM token, " +
-              "RSA-OAEP-SHA1 (all SoftHSM does); raw = C_Decrypt through Pkcs11Interop on the same key object, one session per thread.",
+              "RSA-OAEP-SHA1 (all SoftHSM does); raw = C_Decrypt / C_Encrypt through Pkcs11Interop on the same key, one session " +
+              "per thread. The adapter wraps in process with the public key it reads from the token (so a wrap is a lookup " +
+              "and a .NET RSA encrypt, not a C_Encrypt).",
     ];
 
     public async Task SetUpAsync(CancellationToken cancellationToken)
@@ -136,11 +141,32 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
             factories.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
             factories.ObjectAttributeFactory.Create(CKA.CKA_LABEL, pkcs11Key.KeyId),
         ]).Single();
+        rawPublicHandle = PublicKeyOf(rawSessions[0], factories, rawHandle);
         rawOaep = factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_OAEP, factories.MechanismParamsFactory.CreateCkRsaPkcsOaepParams(
             ConvertUtils.UInt64FromCKM(CKM.CKM_SHA_1), ConvertUtils.UInt64FromCKG(CKG.CKG_MGF1_SHA1),
             ConvertUtils.UInt64FromUInt32(CKZ.CKZ_DATA_SPECIFIED), null));
         if (!rawSessions[0].Decrypt(rawOaep, rawHandle, pkcs11Wrapped.Ciphertext).AsSpan().SequenceEqual(dataKey))
             throw new InvalidOperationException("The PKCS#11 vault's key and the raw token object differ.");
+        if (!rawSessions[0].Decrypt(rawOaep, rawHandle, rawSessions[0].Encrypt(rawOaep, rawPublicHandle, dataKey)).AsSpan().SequenceEqual(dataKey))
+            throw new InvalidOperationException("The raw C_Encrypt baseline does not round-trip.");
+    }
+
+    /// <summary>The token's public key object of the vault's key (same label), or a session object made from the private
+    /// key's modulus and exponent when the adapter keeps none: what a C_Encrypt needs.</summary>
+    private static IObjectHandle PublicKeyOf(ISession session, Pkcs11InteropFactories factories, IObjectHandle privateKey)
+    {
+        var attributes = factories.ObjectAttributeFactory;
+        var values = session.GetAttributeValue(privateKey, [CKA.CKA_LABEL, CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
+        var existing = session.FindAllObjects(
+            [attributes.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY), attributes.Create(CKA.CKA_LABEL, values[0].GetValueAsString())]);
+        if (existing.Count > 0) return existing[0];
+        return session.CreateObject(
+        [
+            attributes.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY), attributes.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
+            attributes.Create(CKA.CKA_TOKEN, false), attributes.Create(CKA.CKA_ENCRYPT, true),
+            attributes.Create(CKA.CKA_MODULUS, values[1].GetValueAsByteArray()),
+            attributes.Create(CKA.CKA_PUBLIC_EXPONENT, values[2].GetValueAsByteArray()),
+        ]);
     }
 
     private static RSA Import(RSAParameters parameters)
@@ -161,6 +187,8 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
         m["vault.read.1"] = await MedianRateAsync(VaultRead, 1, cancellationToken);
         if (pkcs11Vault is not null)
         {
+            await PairAsync(m, "raw.c_encrypt.1", RawCEncrypt, "pkcs11.wrap.1", Pkcs11Wrap, 1, cancellationToken);
+            await PairAsync(m, "raw.c_encrypt.2", RawCEncrypt, "pkcs11.wrap.2", Pkcs11Wrap, 2, cancellationToken);
             await PairAsync(m, "raw.c_decrypt.1", RawCDecrypt, "pkcs11.unwrap.1", Pkcs11Unwrap, 1, cancellationToken);
             await PairAsync(m, "raw.c_decrypt.2", RawCDecrypt, "pkcs11.unwrap.2", Pkcs11Unwrap, 2, cancellationToken);
         }
@@ -172,6 +200,14 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
             CryptographicOperations.ZeroMemory(rawSessions[caller].Decrypt(rawOaep, rawHandle, pkcs11Wrapped.Ciphertext));
             return ValueTask.CompletedTask;
         }
+
+        ValueTask RawCEncrypt(int caller)
+        {
+            rawSessions[caller].Encrypt(rawOaep, rawPublicHandle, dataKey);
+            return ValueTask.CompletedTask;
+        }
+
+        async ValueTask Pkcs11Wrap(int caller) => await pkcs11Vault!.WrapAsync(pkcs11Key, dataKey, cancellationToken);
 
         async ValueTask Pkcs11Unwrap(int caller)
         {
