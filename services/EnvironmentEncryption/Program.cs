@@ -58,6 +58,7 @@ public sealed class Program
                     .SetMessageLimit(Math.Max(1, rules.RewrapBatchSize))
                     .SetTimeLimit(TimeSpan.FromMilliseconds(20))
                     .SetConcurrencyLimit(Math.Max(1, rules.RewrapConcurrentBatches))));
+                bus.AddConsumer<CompleteReturnToPlatformKeyConsumer>();
                 bus.AddConsumer<CommandConsumer<RegisterEnvironment>>();
                 bus.AddConsumer<CommandConsumer<DeleteEnvironment>>();
                 bus.AddConsumer<CommandConsumer<ApplyTenantKeyToEnvironment>>();
@@ -132,6 +133,7 @@ public sealed class Program
         [
             typeof(EnvironmentRegistered), typeof(DataKeyGenerated), typeof(TenantKeyApplicationStarted), typeof(TenantKeyApplied),
             typeof(TenantKeyApplicationFailed), typeof(DataKeyRewrapped), typeof(DataKeyRewrapFailed), typeof(ReturnedToPlatformKey),
+            typeof(DataKeyReplaced), typeof(ReturnToPlatformKeyStarted), typeof(ReturnToPlatformKeyFailed),
             typeof(LockStarted), typeof(LockCompleted), typeof(Unlocked), typeof(EnvironmentRemoved), typeof(BackupTaken),
             typeof(BackupRestored), typeof(EnvironmentCopiedFrom), typeof(EnvironmentReset), typeof(EncryptionStatusChanged),
             typeof(TenantFeatureEnabled), typeof(TenantKeyBecameActive), typeof(TenantKeysWereLocked), typeof(RewrapStarted),

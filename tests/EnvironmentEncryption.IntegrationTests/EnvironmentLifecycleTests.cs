@@ -100,9 +100,9 @@ public sealed class EnvironmentLifecycleTests(PlatformFixture platform)
         await admin.PostJsonAsync(url, new { acknowledgeRisk = true }).ShouldBeRefusedByAsync(Rules.E3, "type its name");
         await admin.PostJsonAsync(url, new { acknowledgeRisk = true, confirmationName = "contoso production" }).ShouldBeRefusedByAsync(Rules.E3);
         (await admin.PostJsonAsync(url, new { acknowledgeRisk = true, confirmationName = "Contoso Production" })).StatusCode
-            .ShouldBe(HttpStatusCode.NoContent);
+            .ShouldBe(HttpStatusCode.Accepted);
 
-        var status = await platform.StatusAsync(tenant, environment);
+        var status = await platform.WaitForStatusAsync(tenant, environment, s => s.State == EnvironmentState.Active, "Active again");
         status.Protection.ShouldBe(EnvironmentProtection.PlatformKey);
         status.TenantKeyId.ShouldBeNull();
         (await platform.ReadOkAsync(tenant, environment, "r1")).ShouldBe("kept");

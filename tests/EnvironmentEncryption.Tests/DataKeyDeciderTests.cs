@@ -58,11 +58,9 @@ public sealed class DataKeyDeciderTests
 
     [Fact]
     [Trait("Rule", "D3")]
-    public void Rewrapping_keeps_the_data_key_so_records_written_before_stay_readable_D3()
+    public void A_K8_rewrap_keeps_the_data_key_so_records_written_before_stay_readable_D3_K8()
     {
-        var state = An.State(An.UnderPlatformKey(dataKeyId: "dk-7"));
-        var applying = EnvironmentDecider.Fold(state, [new TenantKeyApplicationStarted(An.Tenant, An.Region, "k1", An.T0)]);
-        var applied = EnvironmentDecider.Fold(applying, EnvironmentDecider.Decide(applying, new RewrapDataKey(An.TenantKey("k1", "dk-7"), null), An.T0).Events);
+        var applied = An.State(An.UnderTenantKey("k1", dataKeyId: "dk-7"));
         var rotated = EnvironmentDecider.Fold(applied, EnvironmentDecider.Decide(applied, new RewrapDataKey(An.TenantKey("k2", "dk-7"), "r"), An.T0).Events);
 
         rotated!.DataKey!.DataKeyId.ShouldBe("dk-7");

@@ -41,14 +41,34 @@ public static class An
         string name = "Contoso Sales", string region = Region, string dataKeyId = "dk-1") =>
         [Registered(environment, type, storage, version, createdAt, name, region), new DataKeyGenerated(PlatformKey(dataKeyId), T0.AddDays(-20))];
 
+    /// <summary>The data key an environment had under the platform key before the tenant key was applied (V3 replaces it).</summary>
+    public const string PlatformDataKeyId = "dk-0";
+
+    /// <summary>Applied as since V3: a fresh data key <paramref name="dataKeyId"/> under the tenant key replaced the platform one.</summary>
     public static object[] UnderTenantKey(string keyId = "k1", string environment = Environment, EnvironmentType type = EnvironmentType.Sandbox,
         string name = "Contoso Sales", string region = Region, string dataKeyId = "dk-1", string? thumbprint = null) =>
     [
-        .. UnderPlatformKey(environment, type, name: name, region: region, dataKeyId: dataKeyId),
-        new TenantKeyApplicationStarted(Tenant, region, keyId, T0.AddDays(-5)),
-        new DataKeyRewrapped(TenantKey(keyId, dataKeyId, thumbprint), "thumb-platform-europe", null, RewrapReason.TenantKeyApplied, null, T0.AddDays(-5)),
+        .. UnderPlatformKey(environment, type, name: name, region: region, dataKeyId: PlatformDataKeyId),
+        .. Applying(keyId, region, T0.AddDays(-5)),
+        new DataKeyReplaced(TenantKey(keyId, dataKeyId, thumbprint), PlatformDataKeyId, "thumb-platform-europe", null, RewrapReason.TenantKeyApplied,
+            2, T0.AddDays(-5)),
         new TenantKeyApplied(keyId, T0.AddDays(-5)),
     ];
+
+    /// <summary>Applied as before V3: the platform-wrapped data key itself was rewrapped under the tenant key.</summary>
+    public static object[] UnderTenantKeyBeforeV3(string keyId = "k1", string dataKeyId = "dk-1") =>
+    [
+        .. UnderPlatformKey(dataKeyId: dataKeyId),
+        .. Applying(keyId, Region, T0.AddDays(-5)),
+        new DataKeyRewrapped(TenantKey(keyId, dataKeyId), "thumb-platform-europe", null, RewrapReason.TenantKeyApplied, null, T0.AddDays(-5)),
+        new TenantKeyApplied(keyId, T0.AddDays(-5)),
+    ];
+
+    public static object[] Applying(string keyId = "k1", string region = Region, DateTimeOffset? at = null) =>
+        [new TenantKeyApplicationStarted(Tenant, region, keyId, at ?? T0)];
+
+    /// <summary>E3 begun: Updating toward the platform key.</summary>
+    public static object[] Returning(string keyId = "k1") => [.. UnderTenantKey(keyId), new ReturnToPlatformKeyStarted(Tenant, Region, T0)];
 
     public static object[] Locked(string keyId = "k1", DateTimeOffset? at = null, string cycle = "cycle-1") =>
     [

@@ -11,16 +11,20 @@ public sealed class ReturnDeciderTests
 
     [Fact]
     [Trait("Rule", "E3")]
-    public void Given_a_sandbox_under_the_tenant_key_When_returning_Then_its_data_key_is_under_the_platform_key_E3()
+    public void Given_a_sandbox_under_the_tenant_key_When_returning_Then_it_is_Updating_toward_the_platform_key_E3_V3()
     {
-        var decision = EnvironmentDecider.Decide(An.State(An.UnderTenantKey()), Return(), An.PlatformKey(), An.T0);
+        var state = An.State(An.UnderTenantKey());
 
-        var rewrapped = decision.Single<DataKeyRewrapped>();
-        rewrapped.Reason.ShouldBe(RewrapReason.ReturnedToPlatformKey);
-        rewrapped.DataKey.Protection.ShouldBe(EnvironmentProtection.PlatformKey);
-        decision.Single<ReturnedToPlatformKey>();
-        decision.Status().Protection.ShouldBe(EnvironmentProtection.PlatformKey);
-        decision.Status().TenantKeyId.ShouldBeNull();
+        var decision = EnvironmentDecider.Decide(state, Return(), An.T0);
+
+        decision.Single<ReturnToPlatformKeyStarted>().ShouldBe(new ReturnToPlatformKeyStarted(An.Tenant, An.Region, An.T0));
+        decision.Events.ShouldNotContain(e => e is DataKeyRewrapped); // V3: the tenant-protected data key is never rewrapped by the platform key
+        decision.Status().State.ShouldBe(EnvironmentState.Updating);
+        decision.Status().Protection.ShouldBe(EnvironmentProtection.TenantKey);
+        var after = EnvironmentDecider.Fold(state, decision.Events)!;
+        EnvironmentDecider.NeedsFreshDataKey(after).ShouldBeTrue();
+        EnvironmentDecider.UpdatingTo(after).ShouldBe(EnvironmentProtection.PlatformKey);
+        EnvironmentDecider.CanUseDataKey(after, An.Tenant, An.Environment).ShouldBeRefusedBy(Rules.D2, "Updating");
     }
 
     [Fact]
@@ -32,7 +36,7 @@ public sealed class ReturnDeciderTests
         EnvironmentDecider.CanReturn(state, Return()).ShouldBeRefusedBy(Rules.E3, "type its name");
         EnvironmentDecider.CanReturn(state, Return("contoso production")).ShouldBeRefusedBy(Rules.E3);
         EnvironmentDecider.CanReturn(state, Return("Contoso Production")).ShouldBeNull();
-        EnvironmentDecider.Decide(state, Return("Contoso Production"), An.PlatformKey(), An.T0).Single<ReturnedToPlatformKey>();
+        EnvironmentDecider.Decide(state, Return("Contoso Production"), An.T0).Single<ReturnToPlatformKeyStarted>();
     }
 
     [Fact]
@@ -47,11 +51,7 @@ public sealed class ReturnDeciderTests
         EnvironmentDecider.CanReturn(An.State(An.Locked()), Return()).ShouldBeRefusedBy(Rules.E6);
         var updating = An.State([.. An.UnderPlatformKey(), new TenantKeyApplicationStarted(An.Tenant, An.Region, "k1", An.T0)]);
         EnvironmentDecider.CanReturn(updating, Return()).ShouldBeRefusedBy(Rules.E2);
-        EnvironmentDecider.Decide(An.State(An.UnderPlatformKey()), Return(), An.PlatformKey(), An.T0).ShouldChangeNothing();
+        EnvironmentDecider.CanReturn(An.State(An.Returning()), Return()).ShouldBeRefusedBy(Rules.E2);
+        EnvironmentDecider.Decide(An.State(An.UnderPlatformKey()), Return(), An.T0).ShouldChangeNothing();
     }
-
-    [Fact]
-    [Trait("Rule", "D3")]
-    public void A_platform_wrapping_of_another_data_key_is_not_accepted_D3() =>
-        EnvironmentDecider.Decide(An.State(An.UnderTenantKey()), Return(), An.PlatformKey("dk-other"), An.T0).ShouldBeRefusedBy(Rules.Validation);
 }

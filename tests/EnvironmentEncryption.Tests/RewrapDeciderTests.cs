@@ -29,18 +29,14 @@ public sealed class RewrapDeciderTests
     }
 
     [Fact]
-    [Trait("Rule", "K8")]
-    public void Given_Updating_When_the_rewrap_arrives_Then_the_environment_is_Active_under_the_tenant_key_E2_K8()
+    [Trait("Rule", "V3")]
+    public void Given_Updating_When_a_rewrap_arrives_Then_nothing_changes_an_update_takes_a_fresh_data_key_V3_K8()
     {
-        var state = An.State([.. An.UnderPlatformKey(), new TenantKeyApplicationStarted(An.Tenant, An.Region, "k1", An.T0)]);
-        EnvironmentDecider.NeedsRewrap(state, An.Active("k1")).ShouldBeTrue();
+        var state = An.State([.. An.UnderPlatformKey(), .. An.Applying("k1")]);
+        EnvironmentDecider.NeedsRewrap(state, An.Active("k1")).ShouldBeFalse();
+        EnvironmentDecider.NeedsFreshDataKey(state).ShouldBeTrue();
 
-        var decision = EnvironmentDecider.Decide(state, new RewrapDataKey(An.TenantKey("k1"), null), An.T0);
-
-        decision.Single<DataKeyRewrapped>().Reason.ShouldBe(RewrapReason.TenantKeyApplied);
-        decision.Single<TenantKeyApplied>().TenantKeyId.ShouldBe("k1");
-        decision.Status().State.ShouldBe(EnvironmentState.Active);
-        EnvironmentDecider.Fold(state, decision.Events)!.ApplyingTenantKeyId.ShouldBeNull();
+        EnvironmentDecider.Decide(state, new RewrapDataKey(An.TenantKey("k1"), null), An.T0).ShouldChangeNothing();
     }
 
     [Theory]
@@ -65,16 +61,13 @@ public sealed class RewrapDeciderTests
 
     [Fact]
     [Trait("Rule", "K8")]
-    public void Given_a_key_that_left_the_vault_When_the_rewrap_fails_Then_an_update_ends_under_the_old_key_and_an_online_one_records_it_K8()
+    public void Given_a_key_that_left_the_vault_When_a_rewrap_fails_Then_an_online_environment_records_it_and_an_Updating_one_is_not_touched_K8()
     {
-        var updating = An.State([.. An.UnderPlatformKey(), new TenantKeyApplicationStarted(An.Tenant, An.Region, "k1", An.T0)]);
-        var failedUpdate = EnvironmentDecider.DecideRewrapFailure(updating, "k1", "gone", null, An.T0);
-        failedUpdate.Single<TenantKeyApplicationFailed>().Reason.ShouldBe("gone");
-        failedUpdate.Status().State.ShouldBe(EnvironmentState.Active);
-        failedUpdate.Status().Protection.ShouldBe(EnvironmentProtection.PlatformKey);
-
         var online = EnvironmentDecider.DecideRewrapFailure(An.State(An.UnderTenantKey("k1")), "k2", "gone", "run-1", An.T0);
         online.Events.ShouldHaveSingleItem().ShouldBe(new DataKeyRewrapFailed("k2", "gone", "run-1", An.T0));
+
+        var updating = An.State([.. An.UnderPlatformKey(), .. An.Applying("k1")]);
+        EnvironmentDecider.DecideRewrapFailure(updating, "k1", "gone", null, An.T0).ShouldChangeNothing();
     }
 
     [Fact]

@@ -12,11 +12,57 @@ using KeyPlatform.Vault;
 
 namespace KeyPlatform.EnvironmentEncryption.Backups;
 
-/// <summary>Moving records between environments (restore, copy): each record is decrypted with the data key it was
-/// written under (bound to the environment it came from) and encrypted again under the target's data key, bound to
-/// the target. Keys come from the vault for the operation and are zeroed after it.</summary>
+/// <summary>Moving records from one data key to another: between environments (restore, copy), or within one to a fresh
+/// data key (V3: E2, E3). Each record is decrypted with the data key it was written under (bound to the environment it
+/// came from) and encrypted again under the target's data key, bound to the target. Keys come from the vault for the
+/// operation and are zeroed after it.</summary>
 public sealed class RecordTransfer(DataKeyVault dataKeys)
 {
+    /// <summary>One record, from <paramref name="from"/> (it was encrypted in <paramref name="sourceEnvironmentId"/>) to
+    /// <paramref name="to"/> in <paramref name="targetEnvironmentId"/>. Throws <see cref="AuthenticationTagMismatchException"/>
+    /// when the record was not encrypted under <paramref name="from"/>; the plaintext is zeroed either way.</summary>
+    public static EnvironmentRecord Reencrypt(ReadOnlySpan<byte> from, string sourceEnvironmentId, BackedUpRecord record, ReadOnlySpan<byte> to,
+        string targetEnvironmentId, string targetDataKeyId, DateTimeOffset writtenAt)
+    {
+        var plaintext = RecordCipher.Decrypt(from, sourceEnvironmentId, record.RecordId, record.Kind, record.Nonce, record.Ciphertext, record.Tag);
+        try
+        {
+            var (nonce, ciphertext, tag) = RecordCipher.Encrypt(to, targetEnvironmentId, record.RecordId, record.Kind, plaintext);
+            return new EnvironmentRecord
+            {
+                Id = EnvironmentRecord.DocumentId(targetEnvironmentId, record.RecordId),
+                EnvironmentId = targetEnvironmentId,
+                RecordId = record.RecordId,
+                Kind = record.Kind,
+                Size = record.Size,
+                DataKeyId = targetDataKeyId,
+                Nonce = nonce,
+                Ciphertext = ciphertext,
+                Tag = tag,
+                WrittenAt = writtenAt,
+            };
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+    }
+
+    /// <summary>V3 (E2, E3): the environment's records, moved from its data key to a fresh one wrapped only by
+    /// <paramref name="target"/>; each keeps its write time. Throws what the vault throws when a key is missing or not the
+    /// environment's, and <see cref="AuthenticationTagMismatchException"/> when a record does not open with the data key.</summary>
+    public async Task<(WrappedDataKey Key, List<EnvironmentRecord> Records)> ToFreshDataKeyAsync(TenantEnvironment environment,
+        IReadOnlyList<EnvironmentRecord> records, WrappingKey target, TenantFacts? facts, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        using var from = await dataKeys.UnwrapAsync(environment.DataKey!, environment.TenantId, facts, environment.Region, cancellationToken);
+        using var fresh = await dataKeys.GenerateAsync(target, now, cancellationToken);
+        var moved = new List<EnvironmentRecord>(records.Count);
+        foreach (var record in records)
+            moved.Add(Reencrypt(from.PlaintextKey, environment.EnvironmentId, BackedUpRecord.From(record), fresh.Plaintext,
+                environment.EnvironmentId, fresh.Wrapped.DataKeyId, record.WrittenAt));
+        return (fresh.Wrapped, moved);
+    }
+
     /// <summary>Replaces the target's records with <paramref name="records"/> in the transaction that records the decision,
     /// provided the target still has the data key they were encrypted under.</summary>
     public static Task<CommandResult> ReplaceRecordsAsync(StreamCommands streams, CommandContext context, TenantEnvironment target,
@@ -59,31 +105,8 @@ public sealed class RecordTransfer(DataKeyVault dataKeys)
 
             var result = new List<EnvironmentRecord>(records.Count);
             foreach (var record in records)
-            {
-                var plaintext = RecordCipher.Decrypt(from.PlaintextKey, sourceEnvironmentId, record.RecordId, record.Kind, record.Nonce,
-                    record.Ciphertext, record.Tag);
-                try
-                {
-                    var (nonce, ciphertext, tag) = RecordCipher.Encrypt(to.PlaintextKey, target.EnvironmentId, record.RecordId, record.Kind, plaintext);
-                    result.Add(new EnvironmentRecord
-                    {
-                        Id = EnvironmentRecord.DocumentId(target.EnvironmentId, record.RecordId),
-                        EnvironmentId = target.EnvironmentId,
-                        RecordId = record.RecordId,
-                        Kind = record.Kind,
-                        Size = record.Size,
-                        DataKeyId = target.DataKey!.DataKeyId,
-                        Nonce = nonce,
-                        Ciphertext = ciphertext,
-                        Tag = tag,
-                        WrittenAt = now,
-                    });
-                }
-                finally
-                {
-                    CryptographicOperations.ZeroMemory(plaintext);
-                }
-            }
+                result.Add(Reencrypt(from.PlaintextKey, sourceEnvironmentId, record, to.PlaintextKey, target.EnvironmentId,
+                    target.DataKey!.DataKeyId, now));
             return (null, result);
         }
         finally

@@ -42,16 +42,24 @@ public sealed class DataKeyVault(IKeyVault vault)
     /// <summary>D1: a new AES-256 data key, wrapped by the platform key of the region; the plaintext is zeroed.</summary>
     public async Task<WrappedDataKey> GenerateAsync(string region, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var platform = await PlatformKeyAsync(region, cancellationToken);
+        using var fresh = await GenerateAsync(await PlatformKeyAsync(region, cancellationToken), now, cancellationToken);
+        return fresh.Wrapped;
+    }
+
+    /// <summary>D1, V3: a new AES-256 data key, wrapped only by <paramref name="target"/>, with its plaintext for the caller to
+    /// encrypt with (zeroed when the result is disposed; also when the wrap fails).</summary>
+    public async Task<FreshDataKey> GenerateAsync(WrappingKey target, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var plaintext = GC.AllocateArray<byte>(DataKeyBytes, pinned: true);
         try
         {
             RandomNumberGenerator.Fill(plaintext);
-            return await WrapAsync(plaintext, Guid.CreateVersion7().ToString("N"), platform, now, cancellationToken);
+            return new FreshDataKey(await WrapAsync(plaintext, Guid.CreateVersion7().ToString("N"), target, now, cancellationToken), plaintext);
         }
-        finally
+        catch
         {
             CryptographicOperations.ZeroMemory(plaintext);
+            throw;
         }
     }
 
@@ -70,7 +78,8 @@ public sealed class DataKeyVault(IKeyVault vault)
             wrapped.Ciphertext, now, wrapped.Algorithm);
     }
 
-    /// <summary>K8, E2, E3, U2: the same data key, wrapped by <paramref name="target"/>. The data is not touched (D3).</summary>
+    /// <summary>K8, U2: the same data key, wrapped by <paramref name="target"/>, another key of the same tenant (V3: never from a
+    /// tenant key to the platform key or back). The data is not touched (D3).</summary>
     public async Task<WrappedDataKey> RewrapAsync(WrappedDataKey key, WrappingKey target, string tenantId, TenantFacts? facts,
         string region, DateTimeOffset now, CancellationToken cancellationToken)
     {

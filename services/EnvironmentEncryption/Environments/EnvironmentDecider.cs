@@ -8,9 +8,14 @@ using KeyPlatform.ServiceDefaults.Commands;
 
 namespace KeyPlatform.EnvironmentEncryption.Environments;
 
-/// <summary>K8 (and E2's completion): the environment's data key, rewrapped by the handler under the tenant's active
-/// key. <see cref="RewrapId"/> names the K8 run, if any.</summary>
+/// <summary>K8: the environment's data key, rewrapped by the handler under the tenant's active key. <see cref="RewrapId"/>
+/// names the K8 run, if any.</summary>
 public sealed record RewrapDataKey(WrappedDataKey NewKey, string? RewrapId);
+
+/// <summary>V3, the completion of E2 and E3: a fresh data key (<see cref="NewKey"/>), wrapped only by the key the Updating
+/// environment moves to; the handler re-encrypted the environment's <see cref="RecordsReencrypted"/> records, all under
+/// <see cref="FromDataKeyId"/>, with it, and stores them in the transaction the decision is appended in.</summary>
+public sealed record ReplaceDataKey(WrappedDataKey NewKey, string FromDataKeyId, int RecordsReencrypted);
 
 /// <summary>Every rule of an environment's encryption, as pure functions of (state, command, facts, now). Handlers do
 /// the I/O (vault, documents) around them: a <c>Can…</c> check before any I/O, then <c>Decide</c> with its result,
@@ -65,8 +70,8 @@ public static class EnvironmentDecider
 
     // ---------------------------------------------------------------- apply the tenant key (A1, T2, E2)
 
-    /// <summary>E2: eligible (T2), the tenant has an Active key: the environment goes Updating until its data key is
-    /// rewrapped under that key.</summary>
+    /// <summary>E2: eligible (T2), the tenant has an Active key: the environment goes Updating until its records are
+    /// re-encrypted under a fresh data key wrapped by that key (V3, <see cref="Decide(TenantEnvironment?, ReplaceDataKey, DateTimeOffset)"/>).</summary>
     public static Decision Decide(TenantEnvironment? state, ApplyTenantKeyToEnvironment command, TenantFacts? facts, DateTimeOffset now)
     {
         if (!command.AcknowledgeRisk) return Decision.Refuse(RiskNotAcknowledged());
@@ -90,47 +95,75 @@ public static class EnvironmentDecider
         return Emit(environment, now, new TenantKeyApplicationStarted(environment.TenantId, environment.Region, active.KeyId, now));
     }
 
-    // ---------------------------------------------------------------- rewrap (K8, and E2's completion)
+    // ---------------------------------------------------------------- rewrap (K8)
 
-    /// <summary>Whether the environment's data key must be wrapped by <paramref name="target"/>: it is being updated
-    /// (E2), or it is online under another tenant key (K8). Locked environments are not touched (E6: maintenance stops;
-    /// they are rewrapped at unlock, U2).</summary>
+    /// <summary>Whether the environment's data key must be wrapped by <paramref name="target"/>: it is online under another
+    /// tenant key (K8). Locked environments are not touched (E6: maintenance stops; they are rewrapped at unlock, U2), and
+    /// an Updating one gets a fresh data key instead (V3, <see cref="NeedsFreshDataKey"/>).</summary>
     public static bool NeedsRewrap(TenantEnvironment? state, ActiveTenantKey? target) =>
         state?.DataKey is not null && target is not null
-        && (state.State == EnvironmentState.Updating
-            || state.State == EnvironmentState.Active && state.Protection == EnvironmentProtection.TenantKey
-                                                      && state.DataKey.Thumbprint != target.Thumbprint);
+        && state.State == EnvironmentState.Active && state.Protection == EnvironmentProtection.TenantKey
+        && state.DataKey.Thumbprint != target.Thumbprint;
 
     /// <summary>K8: one rewrap per environment and target key; a repeat (redelivery, restart) finds it done and
-    /// changes nothing. An environment being updated becomes Active under the tenant key (E2).</summary>
+    /// changes nothing. Only online environments under a tenant key are rewrapped: V3 never moves a data key from the
+    /// platform key to a tenant key, so an Updating environment is left to <see cref="ReplaceDataKey"/>.</summary>
     public static Decision Decide(TenantEnvironment? state, RewrapDataKey command, DateTimeOffset now)
     {
         var key = command.NewKey;
         if (key.Protection != EnvironmentProtection.TenantKey)
             throw new ArgumentException("K8 rewraps under a tenant key.", nameof(command));
         if (state?.DataKey is not { } current || key.DataKeyId != current.DataKeyId) return Decision.Nothing;
-        var updating = state.State == EnvironmentState.Updating;
-        if (!updating && !(state.State == EnvironmentState.Active && state.Protection == EnvironmentProtection.TenantKey
-                                                                  && current.Thumbprint != key.Thumbprint))
+        if (!(state.State == EnvironmentState.Active && state.Protection == EnvironmentProtection.TenantKey && current.Thumbprint != key.Thumbprint))
             return Decision.Nothing;
 
-        var rewrapped = new DataKeyRewrapped(key, current.Thumbprint, current.TenantKeyId,
-            updating ? RewrapReason.TenantKeyApplied : RewrapReason.KeyActivated, command.RewrapId, now);
-        return updating
-            ? Emit(state, now, rewrapped, new TenantKeyApplied(key.TenantKeyId!, now))
-            : Emit(state, now, rewrapped);
+        return Emit(state, now, new DataKeyRewrapped(key, current.Thumbprint, current.TenantKeyId, RewrapReason.KeyActivated, command.RewrapId, now));
     }
 
-    /// <summary>The data key could not be wrapped by the target key: an update ends under the key the environment had;
-    /// an online environment stays wrapped by its old key, and the failure is recorded.</summary>
+    /// <summary>K8: the data key could not be rewrapped for the new key; an online environment stays wrapped by its old
+    /// key, and the failure is recorded.</summary>
     public static Decision DecideRewrapFailure(TenantEnvironment? state, string targetKeyId, string reason, string? rewrapId,
-        DateTimeOffset now) => state?.State switch
+        DateTimeOffset now) => state is { State: EnvironmentState.Active, Protection: EnvironmentProtection.TenantKey }
+        ? Decision.Emit(new DataKeyRewrapFailed(targetKeyId, reason, rewrapId, now))
+        : Decision.Nothing;
+
+    // ---------------------------------------------------------------- a fresh data key (V3: E2's and E3's completion)
+
+    /// <summary>V3: an Updating environment (E2 or E3) is completed with a fresh data key, never by rewrapping the one it has.</summary>
+    public static bool NeedsFreshDataKey(TenantEnvironment? state) => state is { State: EnvironmentState.Updating, DataKey: not null };
+
+    /// <summary>Which key an Updating environment moves to: the platform key (E3) or the tenant's active key (E2).</summary>
+    public static EnvironmentProtection UpdatingTo(TenantEnvironment state) =>
+        state.ReturningToPlatformKey ? EnvironmentProtection.PlatformKey : EnvironmentProtection.TenantKey;
+
+    /// <summary>V3: the records were re-encrypted under a fresh data key wrapped by the key the environment moves to; it is
+    /// Active under that key (E2: TenantKeyApplied; E3: ReturnedToPlatformKey). A repeat (redelivery, restart) finds the
+    /// environment no longer Updating, or under another data key, and changes nothing.</summary>
+    public static Decision Decide(TenantEnvironment? state, ReplaceDataKey command, DateTimeOffset now)
     {
-        EnvironmentState.Updating => Emit(state, now, new TenantKeyApplicationFailed(reason, now)),
-        EnvironmentState.Active when state.Protection == EnvironmentProtection.TenantKey =>
-            Decision.Emit(new DataKeyRewrapFailed(targetKeyId, reason, rewrapId, now)),
-        _ => Decision.Nothing,
-    };
+        if (!NeedsFreshDataKey(state) || state!.DataKey!.DataKeyId != command.FromDataKeyId) return Decision.Nothing;
+        var key = command.NewKey;
+        var current = state.DataKey;
+        if (key.DataKeyId == current.DataKeyId)
+            throw new ArgumentException("V3: the environment moves to a fresh data key, not to its current one rewrapped.", nameof(command));
+        var target = UpdatingTo(state);
+        if (key.Protection != target)
+            throw new ArgumentException($"V3: the fresh data key is wrapped only by the key the environment moves to ({target}).", nameof(command));
+
+        var replaced = new DataKeyReplaced(key, current.DataKeyId, current.Thumbprint, current.TenantKeyId,
+            target == EnvironmentProtection.TenantKey ? RewrapReason.TenantKeyApplied : RewrapReason.ReturnedToPlatformKey,
+            command.RecordsReencrypted, now);
+        return target == EnvironmentProtection.TenantKey
+            ? Emit(state, now, replaced, new TenantKeyApplied(key.TenantKeyId!, now))
+            : Emit(state, now, replaced, new ReturnedToPlatformKey(now));
+    }
+
+    /// <summary>No fresh data key could be put in place (no active key any more, a key left the vault, a record did not
+    /// open): the update ends under the data key and key the environment had.</summary>
+    public static Decision DecideReplacementFailure(TenantEnvironment? state, string reason, DateTimeOffset now) =>
+        NeedsFreshDataKey(state)
+            ? Emit(state, now, state!.ReturningToPlatformKey ? new ReturnToPlatformKeyFailed(reason, now) : new TenantKeyApplicationFailed(reason, now))
+            : Decision.Nothing;
 
     // ---------------------------------------------------------------- return to the platform key (A1, E3)
 
@@ -141,7 +174,7 @@ public static class EnvironmentDecider
         var environment = state!;
         if (environment.IsLockedOrLocking) return Inaccessible(environment);
         if (environment.State == EnvironmentState.Updating)
-            return new Refusal(Rules.E2, $"Environment '{environment.Name}' is being updated to the tenant key; return it once it is Active.");
+            return new Refusal(Rules.E2, $"Environment '{environment.Name}' is being updated to another key; return it once it is Active.");
         if (environment.Protection == EnvironmentProtection.PlatformKey) return null;
         if (environment.Type == EnvironmentType.Production
             && !string.Equals(command.ConfirmationName?.Trim(), environment.Name, StringComparison.Ordinal))
@@ -150,20 +183,14 @@ public static class EnvironmentDecider
         return null;
     }
 
-    /// <summary>E3: the data key, rewrapped by the handler under the platform key of the region.</summary>
-    public static Decision Decide(TenantEnvironment? state, ReturnEnvironmentToPlatformKey command, WrappedDataKey platformKey,
-        DateTimeOffset now)
+    /// <summary>E3: the environment goes Updating (offline) until its records are re-encrypted under a fresh data key wrapped
+    /// by the platform key (V3: a data key that protected data under the tenant key is never wrapped by the platform key).</summary>
+    public static Decision Decide(TenantEnvironment? state, ReturnEnvironmentToPlatformKey command, DateTimeOffset now)
     {
         if (CanReturn(state, command) is { } refusal) return Decision.Refuse(refusal);
         var environment = state!;
         if (environment.Protection == EnvironmentProtection.PlatformKey) return Decision.Nothing;
-        if (platformKey.Protection != EnvironmentProtection.PlatformKey || platformKey.DataKeyId != environment.DataKey!.DataKeyId)
-            return Decision.Refuse(Refusal.Invalid("The environment's data key changed meanwhile; try again."));
-
-        return Emit(environment, now,
-            new DataKeyRewrapped(platformKey, environment.DataKey.Thumbprint, environment.DataKey.TenantKeyId,
-                RewrapReason.ReturnedToPlatformKey, null, now),
-            new ReturnedToPlatformKey(now));
+        return Emit(environment, now, new ReturnToPlatformKeyStarted(environment.TenantId, environment.Region, now));
     }
 
     // ---------------------------------------------------------------- lock (E6, L3, L7) and unlock (U1, U2, L5)
@@ -251,7 +278,7 @@ public static class EnvironmentDecider
         return state.State switch
         {
             EnvironmentState.Updating => new Refusal(Rules.D2,
-                $"Environment '{state.Name}' is Updating (offline until its data key is rewrapped under the tenant key); its data key is not released."),
+                $"Environment '{state.Name}' is Updating (offline until its records are re-encrypted under a fresh data key); its data key is not released."),
             EnvironmentState.Locking => new Refusal(Rules.E6, $"Environment '{state.Name}' is being locked; its data key is not released to anyone."),
             EnvironmentState.Locked => new Refusal(Rules.E6, $"Environment '{state.Name}' is locked; its data key is not released to anyone, the platform included."),
             EnvironmentState.Deleted => new Refusal(Rules.D2, $"Environment '{state.Name}' is deleted; its data key is not released."),
@@ -401,6 +428,9 @@ public static class EnvironmentDecider
                 TenantKeyApplicationFailed e => state!.Apply(e),
                 DataKeyRewrapped e => state!.Apply(e),
                 DataKeyRewrapFailed e => state!.Apply(e),
+                DataKeyReplaced e => state!.Apply(e),
+                ReturnToPlatformKeyStarted e => state!.Apply(e),
+                ReturnToPlatformKeyFailed e => state!.Apply(e),
                 ReturnedToPlatformKey e => state!.Apply(e),
                 LockStarted e => state!.Apply(e),
                 LockCompleted e => state!.Apply(e),

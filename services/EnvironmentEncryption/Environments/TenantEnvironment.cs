@@ -21,7 +21,8 @@ public sealed record TenantEnvironment(
     DateTimeOffset? LockedSince,
     string? LockCycleId,
     DateTimeOffset ChangedAt,
-    string? LastLockCycleId = null)
+    string? LastLockCycleId = null,
+    bool ReturningToPlatformKey = false)
 {
     private const string StreamPrefix = "environment:";
 
@@ -58,7 +59,17 @@ public sealed record TenantEnvironment(
 
     public TenantEnvironment Apply(DataKeyRewrapFailed failed) => this;
 
-    public TenantEnvironment Apply(ReturnedToPlatformKey returned) => this with { ChangedAt = returned.ReturnedAt };
+    public TenantEnvironment Apply(DataKeyReplaced replaced) => this with { DataKey = replaced.DataKey, ChangedAt = replaced.ReplacedAt };
+
+    public TenantEnvironment Apply(ReturnToPlatformKeyStarted started) =>
+        this with { State = EnvironmentState.Updating, ReturningToPlatformKey = true, ChangedAt = started.StartedAt };
+
+    public TenantEnvironment Apply(ReturnToPlatformKeyFailed failed) =>
+        this with { State = EnvironmentState.Active, ReturningToPlatformKey = false, ChangedAt = failed.FailedAt };
+
+    /// <summary>Before V3 this followed a rewrap of an online environment; since, it ends the E3 update.</summary>
+    public TenantEnvironment Apply(ReturnedToPlatformKey returned) =>
+        this with { State = EnvironmentState.Active, ReturningToPlatformKey = false, ChangedAt = returned.ReturnedAt };
 
     public TenantEnvironment Apply(LockStarted started) =>
         this with
@@ -72,11 +83,12 @@ public sealed record TenantEnvironment(
     public TenantEnvironment Apply(Unlocked unlocked) =>
         this with
         {
-            State = EnvironmentState.Active, ApplyingTenantKeyId = null, LockCycleId = null, LockedSince = null, ChangedAt = unlocked.UnlockedAt,
+            State = EnvironmentState.Active, ApplyingTenantKeyId = null, ReturningToPlatformKey = false, LockCycleId = null, LockedSince = null,
+            ChangedAt = unlocked.UnlockedAt,
         };
 
     public TenantEnvironment Apply(EnvironmentRemoved removed) =>
-        this with { State = EnvironmentState.Deleted, ApplyingTenantKeyId = null, ChangedAt = removed.RemovedAt };
+        this with { State = EnvironmentState.Deleted, ApplyingTenantKeyId = null, ReturningToPlatformKey = false, ChangedAt = removed.RemovedAt };
 
     public TenantEnvironment Apply(BackupTaken taken) => this;
 

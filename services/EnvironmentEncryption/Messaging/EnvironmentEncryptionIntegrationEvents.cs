@@ -8,7 +8,7 @@ using KeyPlatform.ServiceDefaults.Messaging;
 namespace KeyPlatform.EnvironmentEncryption.Messaging;
 
 /// <summary>Which domain events leave the service, and as which contracts (S2). Rewraps are this service sending
-/// itself commands through the same relay, so a crash never loses one (K8, E2).</summary>
+/// itself commands through the same relay, so a crash never loses one (K8, E2, E3).</summary>
 public sealed class EnvironmentEncryptionIntegrationEvents(EnvironmentRules rules) : IIntegrationEventMap
 {
     public IEnumerable<OutgoingMessage> Map(IEvent @event)
@@ -30,6 +30,10 @@ public sealed class EnvironmentEncryptionIntegrationEvents(EnvironmentRules rule
             TenantKeyApplicationStarted e =>
             [
                 OutgoingMessage.Send(new CompleteTenantKeyApplication(e.TenantId, e.Region, environmentId), Queues.EnvironmentEncryption),
+            ],
+            ReturnToPlatformKeyStarted e =>
+            [
+                OutgoingMessage.Send(new CompleteReturnToPlatformKey(e.TenantId, e.Region, environmentId), Queues.EnvironmentEncryption),
             ],
             _ => [],
         };

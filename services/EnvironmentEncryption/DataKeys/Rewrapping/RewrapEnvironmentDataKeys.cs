@@ -1,6 +1,9 @@
 using KeyPlatform.Contracts.Messaging;
 using System.Security.Cryptography;
+using KeyPlatform.Contracts.Environments;
+using KeyPlatform.EnvironmentEncryption.Backups;
 using KeyPlatform.EnvironmentEncryption.Environments;
+using KeyPlatform.EnvironmentEncryption.Store;
 using KeyPlatform.EnvironmentEncryption.Tenants;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Persistence;
@@ -22,12 +25,20 @@ public sealed record RewrapEnvironmentDataKeys(string TenantId, string Region, s
     IReadOnlyList<string> EnvironmentIds);
 
 /// <summary>E2, EnvironmentEncryption to itself through the relay: finish applying the tenant key to an Updating
-/// environment. Consumed in batches; the target is whatever key is active when it is handled, so an activation
-/// racing an apply cannot leave the environment Updating.</summary>
+/// environment (V3: a fresh data key under the tenant key, the records re-encrypted under it). Consumed in batches; the
+/// target is whatever key is active when it is handled, so an activation racing an apply cannot leave the environment
+/// Updating.</summary>
 [SentBy(Sender.EnvironmentEncryption)]
 [MessageUrn("urn:keyplatform:environments:complete-tenant-key-application:v1", false)]
 [EntityName("keyplatform.environments.complete-tenant-key-application.v1")]
 public sealed record CompleteTenantKeyApplication(string TenantId, string Region, string EnvironmentId);
+
+/// <summary>E3, EnvironmentEncryption to itself through the relay: finish returning an Updating environment to the platform
+/// key (V3: a fresh data key under the platform key, the records re-encrypted under it).</summary>
+[SentBy(Sender.EnvironmentEncryption)]
+[MessageUrn("urn:keyplatform:environments:complete-return-to-platform-key:v1", false)]
+[EntityName("keyplatform.environments.complete-return-to-platform-key.v1")]
+public sealed record CompleteReturnToPlatformKey(string TenantId, string Region, string EnvironmentId);
 
 /// <summary>K8: one batch of a rewrap run, in one transaction with its progress and its message id.</summary>
 public sealed class RewrapEnvironmentDataKeysConsumer(IDocumentStore store, DataKeyRewrapper rewrapper, TimeProvider time,
@@ -58,8 +69,9 @@ public sealed class RewrapEnvironmentDataKeysConsumer(IDocumentStore store, Data
 }
 
 /// <summary>E2: the environments whose tenant key application was requested recently, many per transaction (MassTransit
-/// collects the messages into a batch), each message id recorded with the effect.</summary>
-public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, DataKeyRewrapper rewrapper, TimeProvider time,
+/// collects the messages into a batch), each message id recorded with the effect. Once committed, the old plaintext data
+/// keys leave this instance's cache (other instances drop theirs on first use: the data key id no longer matches).</summary>
+public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, DataKeyRewrapper rewrapper, DataKeyCache cache, TimeProvider time,
     ILogger<CompleteTenantKeyApplicationsConsumer> logger) : IConsumer<Batch<CompleteTenantKeyApplication>>
 {
     private const string Handler = nameof(CompleteTenantKeyApplicationsConsumer);
@@ -81,6 +93,7 @@ public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, 
             foreach (var message in pending) session.MarkHandled(Handler, message.MessageId!.Value, time.GetUtcNow());
             if (await DataKeyRewrapper.TrySaveAsync(session, attempt, MaxAttempts, logger, context.CancellationToken))
             {
+                foreach (var message in pending) cache.Evict(message.Message.EnvironmentId);
                 logger.LogDebug("Completed the tenant key application of {Count} environments", pending.Count);
                 return;
             }
@@ -88,15 +101,44 @@ public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, 
     }
 }
 
+/// <summary>E3: one environment returning to the platform key, in one transaction with its message id; once committed,
+/// its old plaintext data key leaves this instance's cache.</summary>
+public sealed class CompleteReturnToPlatformKeyConsumer(IDocumentStore store, DataKeyRewrapper rewrapper, DataKeyCache cache, TimeProvider time,
+    ILogger<CompleteReturnToPlatformKeyConsumer> logger) : IConsumer<CompleteReturnToPlatformKey>
+{
+    private const int MaxAttempts = 5;
+
+    public async Task Consume(ConsumeContext<CompleteReturnToPlatformKey> context)
+    {
+        var messageId = context.MessageId ?? throw new InvalidOperationException("A message needs a message id.");
+        var message = context.Message;
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = await DataKeyRewrapper.SessionAsync(store, context, null);
+            if (await session.AlreadyHandledAsync(nameof(CompleteReturnToPlatformKeyConsumer), messageId, context.CancellationToken)) return;
+
+            await rewrapper.RewrapAsync(session, message.TenantId, message.Region, null, null, 0, [message.EnvironmentId], context.CancellationToken);
+            session.MarkHandled(nameof(CompleteReturnToPlatformKeyConsumer), messageId, time.GetUtcNow());
+            if (await DataKeyRewrapper.TrySaveAsync(session, attempt, MaxAttempts, logger, context.CancellationToken))
+            {
+                cache.Evict(message.EnvironmentId);
+                return;
+            }
+        }
+    }
+}
+
 /// <summary>
-/// K8 and E2's completion. All environments of a batch are fetched for writing in one round trip, rewrapped in the
-/// vault (a few at once), and their events are appended to the caller's session, which commits them with the
-/// batch's progress and message ids under optimistic concurrency: a conflict or a crash replays the whole batch on
-/// fresh state, and the decider skips every environment already wrapped by the target key. So a restart neither
-/// rewraps an environment twice nor skips one; no environment goes offline (D2 keeps releasing the key under its
-/// old wrapping until the new one commits).
+/// K8, and the completion of E2 and E3. All environments of a batch are fetched for writing in one round trip. An online
+/// environment under an older tenant key is rewrapped (K8: the same data key, no downtime, D3). An Updating environment
+/// gets a fresh data key wrapped only by the key it moves to, and its records are re-encrypted under it (V3; only in a
+/// completion, never in a K8 run). The vault work runs a few at once; the events, the re-encrypted records, the batch's
+/// progress and its message ids are committed together by the caller under optimistic concurrency: a conflict or a crash
+/// replays the whole batch on fresh state, and the decider skips every environment already done. So a restart neither
+/// changes an environment twice nor skips one, and no record is ever under a data key its stream does not name.
 /// </summary>
-public sealed class DataKeyRewrapper(DataKeyVault vault, EnvironmentRules rules, TimeProvider time, ILogger<DataKeyRewrapper> logger)
+public sealed class DataKeyRewrapper(DataKeyVault vault, RecordTransfer transfer, EnvironmentRules rules, TimeProvider time,
+    ILogger<DataKeyRewrapper> logger)
 {
     public static async Task<IDocumentSession> SessionAsync(IDocumentStore store, ConsumeContext context, string? rewrapId)
     {
@@ -155,15 +197,19 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, EnvironmentRules rules,
             .Select(id => batch.Events.FetchForWriting<TenantEnvironment>(TenantEnvironment.StreamKey(id))).ToList();
         await batch.Execute(cancellationToken);
         var streams = await Task.WhenAll(fetches);
+        var records = rewrapId is null ? await RecordsToMoveAsync(session, streams, cancellationToken) : [];
 
         using var gate = new SemaphoreSlim(Math.Max(1, rules.RewrapVaultParallelism));
-        var decisions = await Task.WhenAll(streams.Select(async stream =>
+        var outcomes = await Task.WhenAll(streams.Select(async stream =>
         {
             await gate.WaitAsync(cancellationToken);
             try
             {
-                return (Stream: stream, Decision: await DecideAsync(stream.Aggregate, active, facts, region, rewrapId, targetKeyId, now,
-                    cancellationToken));
+                var state = stream.Aggregate;
+                var outcome = rewrapId is null && EnvironmentDecider.NeedsFreshDataKey(state)
+                    ? await ReplaceAsync(state!, records.GetValueOrDefault(state!.EnvironmentId, []), active, facts, region, now, cancellationToken)
+                    : (await RewrapOneAsync(state, active, facts, region, rewrapId, targetKeyId, now, cancellationToken), []);
+                return (Stream: stream, outcome.Decision, outcome.Records);
             }
             finally
             {
@@ -171,24 +217,81 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, EnvironmentRules rules,
             }
         }));
 
-        foreach (var (stream, decision) in decisions)
+        foreach (var (stream, decision, moved) in outcomes)
         {
             stream.AppendMany(decision.Events);
-            if (decision.Events.Any(e => e is DataKeyRewrapped)) result.Rewrapped++;
-            else if (decision.Events.Any(e => e is DataKeyRewrapFailed or TenantKeyApplicationFailed)) result.Failed++;
+            if (decision.Events.Count > 0) foreach (var record in moved) session.Store(record);
+            if (decision.Events.Any(e => e is DataKeyRewrapped or DataKeyReplaced)) result.Rewrapped++;
+            else if (decision.Events.Any(e => e is DataKeyRewrapFailed or TenantKeyApplicationFailed or ReturnToPlatformKeyFailed)) result.Failed++;
             else result.Skipped++;
         }
         return result;
     }
 
-    private async Task<Decision> DecideAsync(TenantEnvironment? state, ActiveTenantKey? active, TenantFacts? facts, string region,
+    /// <summary>The records of the batch's Updating environments, in one query (the session is not used concurrently).</summary>
+    private static async Task<Dictionary<string, List<EnvironmentRecord>>> RecordsToMoveAsync(IDocumentSession session,
+        IEnumerable<IEventStream<TenantEnvironment>> streams, CancellationToken cancellationToken)
+    {
+        var ids = streams.Where(s => EnvironmentDecider.NeedsFreshDataKey(s.Aggregate)).Select(s => s.Aggregate!.EnvironmentId).ToArray();
+        if (ids.Length == 0) return [];
+        var records = await session.Query<EnvironmentRecord>().Where(r => r.EnvironmentId.IsOneOf(ids)).ToListAsync(cancellationToken);
+        return records.GroupBy(r => r.EnvironmentId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+    }
+
+    /// <summary>V3: a fresh data key under the key the Updating environment moves to (E2: the tenant's active key now;
+    /// E3: the platform key), and its records re-encrypted under it.</summary>
+    private async Task<(Decision Decision, List<EnvironmentRecord> Records)> ReplaceAsync(TenantEnvironment state,
+        IReadOnlyList<EnvironmentRecord> records, ActiveTenantKey? active, TenantFacts? facts, string region, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        WrappingKey target;
+        if (EnvironmentDecider.UpdatingTo(state) == EnvironmentProtection.PlatformKey)
+            target = await vault.PlatformKeyAsync(state.Region, cancellationToken);
+        else if (active is null)
+            return (EnvironmentDecider.DecideReplacementFailure(state, $"The tenant has no Active key in region '{region}'.", now), []);
+        else
+            target = WrappingKey.ForTenant(state.TenantId, active);
+
+        try
+        {
+            var (key, moved) = await transfer.ToFreshDataKeyAsync(state, records, target, facts, now, cancellationToken);
+            return (EnvironmentDecider.Decide(state, new ReplaceDataKey(key, state.DataKey!.DataKeyId, moved.Count), now), moved);
+        }
+        catch (VaultKeyNotFoundException e)
+        {
+            logger.LogWarning("Environment {Environment} keeps its data key: vault key {VaultKey} is gone", state.EnvironmentId, e.KeyId);
+            return (EnvironmentDecider.DecideReplacementFailure(state,
+                $"A key needed to move the records to a fresh data key is no longer in the vault ({e.KeyId}).", now), []);
+        }
+        catch (VaultKeyOwnershipException e)
+        {
+            logger.LogWarning("Environment {Environment} keeps its data key: vault key {VaultKey} is not the expected owner's",
+                state.EnvironmentId, e.KeyId);
+            return (EnvironmentDecider.DecideReplacementFailure(state,
+                $"Vault key {e.KeyId} is not a key of this tenant and region with the announced thumbprint; nothing was changed.", now), []);
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            logger.LogWarning("Environment {Environment} keeps its data key: a record does not open with it", state.EnvironmentId);
+            return (EnvironmentDecider.DecideReplacementFailure(state,
+                "A record of the environment does not open with its data key; no record was re-encrypted.", now), []);
+        }
+        catch (CryptographicException)
+        {
+            logger.LogWarning("Data key of environment {Environment} could not be unwrapped to move its records", state.EnvironmentId);
+            return (EnvironmentDecider.DecideReplacementFailure(state,
+                "The data key could not be unwrapped by the key that should protect it; no record was re-encrypted.", now), []);
+        }
+    }
+
+    /// <summary>K8: the same data key, wrapped by the tenant's new active key.</summary>
+    private async Task<Decision> RewrapOneAsync(TenantEnvironment? state, ActiveTenantKey? active, TenantFacts? facts, string region,
         string? rewrapId, string? targetKeyId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (active is null)
             return EnvironmentDecider.DecideRewrapFailure(state, targetKeyId ?? "",
                 $"The tenant has no Active key in region '{region}'.", rewrapId, now);
         if (!EnvironmentDecider.NeedsRewrap(state, active)) return Decision.Nothing;
-
         try
         {
             var rewrapped = await vault.RewrapAsync(state!.DataKey!, WrappingKey.ForTenant(state.TenantId, active), state.TenantId, facts,

@@ -25,8 +25,7 @@ public sealed class TenantKeyActivatedConsumer(IDocumentStore store, TimeProvide
         facts.AppendOne(became);
 
         var candidates = await session.Query<TenantEnvironment>()
-            .Where(e => e.TenantId == message.TenantId && e.Region == region
-                        && (e.State == EnvironmentState.Active || e.State == EnvironmentState.Updating))
+            .Where(e => e.TenantId == message.TenantId && e.Region == region && e.State == EnvironmentState.Active)
             .ToListAsync(context.CancellationToken);
         var target = became.ToKey();
         var environmentIds = candidates.Where(e => EnvironmentDecider.NeedsRewrap(e, target))

@@ -8,7 +8,8 @@ using Marten;
 namespace KeyPlatform.EnvironmentEncryption.Environments.Status;
 
 /// <summary>S4: an environment's encryption status as a dashboard shows it: which key, its state, since when it is
-/// locked and when it will be deleted if it stays locked (L7), whether a key rewrap (K8) is still to reach it, and the
+/// locked and when it will be deleted if it stays locked (L7), whether a key rewrap (K8) or a fresh data key (V3, while
+/// Updating) is still to reach it, and the
 /// components that stay under the platform key whatever the environment uses (T3). Read from the environment's
 /// inline snapshot, so it is never behind its stream.</summary>
 public sealed record EnvironmentStatusView(
@@ -34,7 +35,7 @@ public sealed record EnvironmentStatusView(
         environment.EnvironmentId, environment.TenantId, environment.Region, environment.Name, environment.Type, environment.Storage,
         environment.Version, environment.Protection, environment.TenantKeyId, environment.DataKey?.Thumbprint, environment.State,
         environment.ApplyingTenantKeyId, environment.LockedSince, environment.LockedSince + rules.LockedEnvironmentDeletion,
-        EnvironmentDecider.NeedsRewrap(environment, facts?.ActiveKey(environment.Region)),
+        EnvironmentDecider.NeedsRewrap(environment, facts?.ActiveKey(environment.Region)) || EnvironmentDecider.NeedsFreshDataKey(environment),
         EnvironmentDecider.PlatformManagedComponents, environment.ChangedAt);
 }
 

@@ -1,0 +1,239 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using EnvironmentEncryption.IntegrationTests.Support;
+using KeyPlatform.Contracts;
+using KeyPlatform.Contracts.Environments;
+using KeyPlatform.EnvironmentEncryption.Backups.BackingUp;
+using KeyPlatform.EnvironmentEncryption.DataKeys;
+using KeyPlatform.EnvironmentEncryption.DataKeys.Releasing;
+using KeyPlatform.EnvironmentEncryption.Environments;
+using KeyPlatform.EnvironmentEncryption.Store;
+using KeyPlatform.Testing;
+using KeyPlatform.Vault;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace EnvironmentEncryption.IntegrationTests;
+
+/// <summary>V3: applying the tenant key gives the environment a fresh data key under it and re-encrypts its records; no data
+/// key that protects data under the tenant key is wrapped by the platform key anywhere, and what was written before stays
+/// readable (D3, D5).</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class FreshDataKeyTests(PlatformFixture platform)
+{
+    private IDocumentStore Store => platform.Environments.Services.GetRequiredService<IDocumentStore>();
+
+    private async Task<ReleasedDataKey> ReleaseOkAsync(string tenant, string environment) =>
+        await (await platform.ReleaseAsync(tenant, environment)).ReadAsync<ReleasedDataKey>();
+
+    private async Task<string> BackUpAsync(string tenant, string environment, string label)
+    {
+        var response = await platform.Admin(tenant).PostJsonAsync($"/v1/tenants/{tenant}/environments/{environment}/backups", new { label });
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.ReadAsync<BackupCreated>()).BackupId;
+    }
+
+    private async Task<List<EnvironmentRecord>> RecordsAsync(string environment)
+    {
+        await using var session = Store.QuerySession();
+        return [.. await session.Query<EnvironmentRecord>().Where(r => r.EnvironmentId == environment).ToListAsync()];
+    }
+
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task After_apply_and_lock_no_wrapped_key_in_the_event_store_the_documents_or_the_backups_unwraps_with_the_platform_key_to_the_current_data_key_V3_E2_D4()
+    {
+        var tenant = await platform.TenantAsync();
+        var key = await platform.FirstKeyAsync(tenant);
+        var environment = await platform.RegisterAsync(tenant);
+        await platform.WriteOkAsync(tenant, environment, "before-1", "written under the platform key");
+        await BackUpAsync(tenant, environment, "before the apply");
+        var before = await ReleaseOkAsync(tenant, environment);
+        before.Protection.ShouldBe(EnvironmentProtection.PlatformKey);
+
+        await platform.ApplyAndWaitAsync(tenant, environment);
+        await platform.WriteOkAsync(tenant, environment, "after-1", "written under the tenant key");
+        (await platform.ReadOkAsync(tenant, environment, "before-1")).ShouldBe("written under the platform key");
+        await BackUpAsync(tenant, environment, "after the apply");
+        var current = await ReleaseOkAsync(tenant, environment);
+        current.Protection.ShouldBe(EnvironmentProtection.TenantKey);
+        current.DataKeyId.ShouldNotBe(before.DataKeyId);
+        current.DataKey.ShouldNotBe(before.DataKey);
+
+        // The current records are all encrypted with the current data key, and none with the old one.
+        var currentKey = Convert.FromBase64String(current.DataKey);
+        var oldKey = Convert.FromBase64String(before.DataKey);
+        var records = await RecordsAsync(environment);
+        records.Select(r => r.RecordId).Order(StringComparer.Ordinal).ShouldBe(["after-1", "before-1"]);
+        foreach (var record in records)
+        {
+            record.DataKeyId.ShouldBe(current.DataKeyId);
+            RecordCipher.Decrypt(currentKey, environment, record.RecordId, record.Kind, record.Nonce, record.Ciphertext, record.Tag).ShouldNotBeEmpty();
+            Should.Throw<CryptographicException>(() =>
+                RecordCipher.Decrypt(oldKey, environment, record.RecordId, record.Kind, record.Nonce, record.Ciphertext, record.Tag));
+        }
+        TenantEnvironment state;
+        await using (var session = Store.QuerySession())
+            state = (await session.LoadAsync<TenantEnvironment>(TenantEnvironment.StreamKey(environment)))!;
+
+        // The lock, and L4 as the lock does it: the tenant key leaves the vault.
+        await using (var locked = await BusProbe<EnvironmentLocked>.StartAsync(platform.Bus))
+        {
+            await platform.SendAsync(new LockEnvironment(tenant, PlatformFixture.Region, environment, $"tenant-lock:{tenant}:europe:1"));
+            await locked.WaitForAsync(l => l.EnvironmentId == environment, "EnvironmentLocked");
+        }
+        (await platform.Vault.Inner.DeleteAsync(key.Facts.VaultKeyId)).ShouldBeTrue();
+
+        // Every RSA-2048 ciphertext anywhere in this service's event store and document tables (backups included), tried
+        // with the platform key of the region.
+        var wrapped = await WrappedKeyCandidatesAsync();
+        wrapped.ShouldContain(c => c.SequenceEqual(state.DataKey!.Ciphertext), "the scan finds the current tenant-wrapped data key");
+        var platformKey = await platform.Environments.Services.GetRequiredService<DataKeyVault>().PlatformKeyAsync(PlatformFixture.Region, CancellationToken.None);
+        var opened = new List<byte[]>();
+        foreach (var ciphertext in wrapped)
+        foreach (var algorithm in new[] { WrappingAlgorithm.RsaOaep256, WrappingAlgorithm.RsaOaep })
+        {
+            try
+            {
+                using var unwrapped = await platform.Vault.Inner.UnwrapAsync(platformKey.Reference, ciphertext, algorithm);
+                opened.Add(unwrapped.PlaintextKey.ToArray());
+            }
+            catch (CryptographicException)
+            {
+                // not wrapped by the platform key
+            }
+        }
+
+        opened.ShouldContain(k => k.SequenceEqual(oldKey), "the scan finds the old platform-wrapped data key (event store and the backup before the apply)");
+        opened.ShouldNotContain(k => k.SequenceEqual(currentKey), "V3: no copy of the current data key is wrapped by the platform key");
+        var facts = await platform.FactsAsync(tenant);
+        await Should.ThrowAsync<VaultKeyNotFoundException>(() => platform.Environments.Services.GetRequiredService<DataKeyVault>()
+            .UnwrapAsync(state.DataKey!, tenant, facts, PlatformFixture.Region, CancellationToken.None)); // D4: nothing else opens it
+    }
+
+    [Fact]
+    [Trait("Rule", "D3")]
+    public async Task Records_and_a_backup_from_before_the_apply_read_back_after_it_under_the_fresh_data_key_D3_D5_V3()
+    {
+        var tenant = await platform.TenantAsync();
+        await platform.FirstKeyAsync(tenant);
+        var environment = await platform.RegisterAsync(tenant);
+        await platform.WriteOkAsync(tenant, environment, "contract-1", "signed 2026-01-12");
+        await platform.WriteOkAsync(tenant, environment, "contract-2", "signed 2026-02-03");
+        var backup = await BackUpAsync(tenant, environment, "before the apply");
+        var writtenAt = (await RecordsAsync(environment)).ToDictionary(r => r.RecordId, r => r.WrittenAt);
+
+        await platform.ApplyAndWaitAsync(tenant, environment);
+
+        (await platform.ReadOkAsync(tenant, environment, "contract-1")).ShouldBe("signed 2026-01-12");
+        (await platform.ReadOkAsync(tenant, environment, "contract-2")).ShouldBe("signed 2026-02-03");
+        (await RecordsAsync(environment)).ToDictionary(r => r.RecordId, r => r.WrittenAt).ShouldBe(writtenAt); // re-encrypted, not rewritten
+        await using (var session = Store.QuerySession())
+        {
+            var events = await session.Events.FetchStreamAsync(TenantEnvironment.StreamKey(environment));
+            var replaced = events.Select(e => e.Data).OfType<DataKeyReplaced>().ShouldHaveSingleItem();
+            replaced.RecordsReencrypted.ShouldBe(2);
+            replaced.DataKey.Protection.ShouldBe(EnvironmentProtection.TenantKey);
+            events.ShouldNotContain(e => e.Data is DataKeyRewrapped);
+        }
+
+        // D5: the backup carries the old data key, still wrapped by the platform key; restoring it re-encrypts under the fresh one.
+        await platform.WriteOkAsync(tenant, environment, "contract-1", "amended after the apply");
+        (await platform.Admin(tenant).PostJsonAsync($"/v1/tenants/{tenant}/environments/{environment}/restore", new { backupId = backup }))
+            .StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await platform.ReadOkAsync(tenant, environment, "contract-1")).ShouldBe("signed 2026-01-12");
+        (await platform.ReadOkAsync(tenant, environment, "contract-2")).ShouldBe("signed 2026-02-03");
+    }
+
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task The_cache_does_not_serve_the_old_data_key_after_the_apply_and_its_bytes_are_zeroed_V3_D2()
+    {
+        var tenant = await platform.TenantAsync();
+        await platform.FirstKeyAsync(tenant);
+        var environment = await platform.RegisterAsync(tenant);
+        var before = await ReleaseOkAsync(tenant, environment);
+        platform.Cache.Contains(environment).ShouldBeTrue();
+        var cachedBytes = platform.Cache.BufferOf(environment)!;
+
+        await platform.ApplyAndWaitAsync(tenant, environment);
+
+        cachedBytes.ShouldAllBe(b => b == 0);
+        var after = await ReleaseOkAsync(tenant, environment);
+        after.FromCache.ShouldBeFalse();
+        after.DataKeyId.ShouldNotBe(before.DataKeyId);
+        after.DataKey.ShouldNotBe(before.DataKey);
+        (await ReleaseOkAsync(tenant, environment)).DataKey.ShouldBe(after.DataKey);
+    }
+
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task Returning_to_the_platform_key_takes_a_fresh_data_key_so_the_tenant_protected_one_is_never_platform_wrapped_V3_E3()
+    {
+        var (tenant, _, environment) = await platform.EnvironmentUnderTenantKeyAsync();
+        var underTenant = await ReleaseOkAsync(tenant, environment);
+
+        var response = await platform.EnvironmentAdmin(tenant, environment).PostJsonAsync(
+            $"/v1/tenants/{tenant}/environments/{environment}/encryption/return", new { acknowledgeRisk = true });
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        await platform.WaitForStatusAsync(tenant, environment,
+            s => s is { State: EnvironmentState.Active, Protection: EnvironmentProtection.PlatformKey }, "Active under the platform key");
+
+        (await platform.ReadOkAsync(tenant, environment, "invoice-7")).ShouldBe("EUR 1,200.00 due 2026-04-01");
+        var underPlatform = await ReleaseOkAsync(tenant, environment);
+        underPlatform.Protection.ShouldBe(EnvironmentProtection.PlatformKey);
+        underPlatform.DataKeyId.ShouldNotBe(underTenant.DataKeyId);
+        underPlatform.DataKey.ShouldNotBe(underTenant.DataKey);
+        await using var session = Store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(TenantEnvironment.StreamKey(environment));
+        events.Select(e => e.Data).OfType<DataKeyReplaced>().Select(r => r.Reason)
+            .ShouldBe([RewrapReason.TenantKeyApplied, RewrapReason.ReturnedToPlatformKey]);
+        events.Select(e => e.Data).OfType<DataKeyRewrapped>().ShouldBeEmpty();
+    }
+
+    /// <summary>Every base64 string of 256 bytes (an RSA-2048 ciphertext) in the event data and the documents of this
+    /// service's schema, distinct.</summary>
+    private async Task<List<byte[]>> WrappedKeyCandidatesAsync()
+    {
+        var schema = Store.Options.DatabaseSchemaName;
+        var found = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        await using var connection = Store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        var tables = new List<string> { $"{Store.Options.Events.DatabaseSchemaName}.mt_events" };
+        await using (var list = new NpgsqlCommand(
+                         "select table_name from information_schema.tables where table_schema = @schema and table_name like 'mt_doc_%'", connection))
+        {
+            list.Parameters.AddWithValue("schema", schema);
+            await using var reader = await list.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) tables.Add($"{schema}.{reader.GetString(0)}");
+        }
+        tables.Count.ShouldBeGreaterThan(3);
+        tables.ShouldContain(t => t.EndsWith("mt_doc_environmentbackup", StringComparison.Ordinal));
+
+        foreach (var table in tables)
+        {
+            await using var select = new NpgsqlCommand($"select data::text from {table}", connection);
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                foreach (var text in Strings(JsonNode.Parse(reader.GetString(0))))
+                    if (text.Length == 344 && TryBase64(text) is { Length: 256 } bytes) found.TryAdd(text, bytes);
+        }
+        return [.. found.Values];
+    }
+
+    private static IEnumerable<string> Strings(JsonNode? node) => node switch
+    {
+        JsonObject o => o.SelectMany(p => Strings(p.Value)),
+        JsonArray a => a.SelectMany(Strings),
+        JsonValue v when v.TryGetValue<string>(out var s) => [s],
+        _ => [],
+    };
+
+    private static byte[]? TryBase64(string text)
+    {
+        var buffer = new byte[text.Length];
+        return Convert.TryFromBase64String(text, buffer, out var written) ? buffer[..written] : null;
+    }
+}
