@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using EnvironmentEncryption.IntegrationTests.Support;
 using KeyPlatform.Contracts;
+using KeyPlatform.EnvironmentEncryption.DataKeys.Releasing;
 using KeyPlatform.EnvironmentEncryption.Store;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.Testing;
@@ -233,6 +234,83 @@ public sealed class ClientInputTests(PlatformFixture platform) : IClassFixture<P
         backups.GetProperty("type").GetString().ShouldBe("array");
         OpenApiAnswers.Resolve(document, backups.GetProperty("items")).GetProperty("properties").TryGetProperty("recordCount", out _)
             .ShouldBeTrue();
+    }
+
+    [Theory]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D2")]
+    [InlineData("take=0")]
+    [InlineData("take=-1")]
+    [InlineData("take=1001")]
+    public async Task A_release_audit_take_outside_its_limits_is_a_400_naming_take_not_a_clamped_list_X1_D2(string query)
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+
+        var response = await platform.Admin(tenant).GetAsync($"/v1/tenants/{tenant}/environments/{environment}/data-key/releases?{query}");
+
+        var problem = await response.ShouldBeRefusedAsync(HttpStatusCode.BadRequest, Rules.Validation);
+        problem.GetProperty("errors").EnumerateObject().Select(e => e.Name).ShouldBe(["take"], problem.ToString());
+    }
+
+    [Fact]
+    [Trait("Rule", "D2")]
+    public async Task A_release_audit_lists_as_many_releases_as_taken_newest_first_D2()
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+        for (var i = 0; i < 2; i++) (await platform.ReleaseAsync(tenant, environment)).EnsureSuccessStatusCode();
+        var releases = $"/v1/tenants/{tenant}/environments/{environment}/data-key/releases";
+
+        var one = await (await platform.Admin(tenant).GetAsync($"{releases}?take=1")).ReadAsync<List<DataKeyReleaseView>>();
+        var all = await (await platform.Admin(tenant).GetAsync($"{releases}?take={DataKeyReleaseEndpoints.MaxTake}")).ReadAsync<List<DataKeyReleaseView>>();
+
+        one.Count.ShouldBe(1);
+        all.Count(r => r.Purpose == "release").ShouldBe(2);
+        all.Select(r => r.ReleasedAt).ShouldBeInOrder(SortDirection.Descending);
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D1")]
+    public async Task A_record_body_of_another_content_type_is_a_415_and_nothing_is_stored_one_without_is_read_X1_D1()
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+        var body = new StringContent("{\"not\": \"bytes\"}", Encoding.UTF8, "application/json");
+
+        var response = await platform.Storage().PutAsync($"/v1/tenants/{tenant}/environments/{environment}/records/rec-json", body);
+
+        await response.ShouldBeRefusedAsync(HttpStatusCode.UnsupportedMediaType, Rules.Validation);
+        (await platform.ReadAsync(tenant, environment, "rec-json")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        await platform.WriteOkAsync(tenant, environment, "rec-bytes", "as application/octet-stream");
+        (await platform.Storage().PutAsync($"/v1/tenants/{tenant}/environments/{environment}/records/rec-untyped",
+            new ByteArrayContent("with no content type"u8.ToArray()))).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    [Trait("Rule", "X1")]
+    [Trait("Rule", "D2")]
+    [Trait("Rule", "T4")]
+    public async Task The_OpenAPI_document_describes_the_record_body_and_the_release_audit_limit_X1_D2_T4()
+    {
+        var document = JsonDocument.Parse(await platform.Environments.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+        var write = document.GetProperty("paths").GetProperty("/v1/tenants/{tenantId}/environments/{environmentId}/records/{recordId}")
+            .GetProperty("put");
+
+        var body = write.GetProperty("requestBody");
+        body.GetProperty("required").GetBoolean().ShouldBeTrue();
+        body.GetProperty("content").EnumerateObject().Select(c => c.Name).ShouldBe([RecordStore.ContentType]);
+        var content = body.GetProperty("content").GetProperty(RecordStore.ContentType).GetProperty("schema");
+        (content.GetProperty("type").GetString(), content.GetProperty("format").GetString()).ShouldBe(("string", "binary"));
+        content.GetProperty("maxLength").GetInt64().ShouldBe(RecordStore.MaxRecordBytes);
+        body.GetProperty("description").GetString()!.ShouldContain($"{RecordStore.MaxDataRecordBytes} bytes");
+        foreach (var status in new[] { "204", "413", "415" })
+            write.GetProperty("responses").TryGetProperty(status, out _).ShouldBeTrue(status);
+
+        var take = OpenApiAnswers.QueryParameter(document, "/v1/tenants/{tenantId}/environments/{environmentId}/data-key/releases", "get", "take");
+        take.GetProperty("minimum").GetInt32().ShouldBe(1);
+        take.GetProperty("maximum").GetInt32().ShouldBe(DataKeyReleaseEndpoints.MaxTake);
     }
 
     private async Task<long> EventsAsync()

@@ -44,9 +44,16 @@ public static class HttpSamples
         if (method is not ("POST" or "PUT" or "PATCH")) return request;
         var json = endpoint.Metadata.OfType<IAcceptsMetadata>()
             .FirstOrDefault(a => a.ContentTypes.Any(c => c.Contains("json", StringComparison.OrdinalIgnoreCase)) && a.RequestType is not null);
-        request.Content = json is not null ? JsonBody(json.RequestType!) : KeyForm();
+        var raw = endpoint.Metadata.OfType<IAcceptsMetadata>().SelectMany(a => a.ContentTypes)
+            .FirstOrDefault(c => !c.Contains("json", StringComparison.OrdinalIgnoreCase) && !c.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase)
+                                 && !c.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase));
+        request.Content = json is not null ? JsonBody(json.RequestType!) : raw is not null ? RawBody(raw) : KeyForm();
         return request;
     }
+
+    /// <summary>A body the endpoint reads as it comes (a record's content), in the content type it accepts.</summary>
+    private static ByteArrayContent RawBody(string contentType) =>
+        new("an authorisation sample"u8.ToArray()) { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };
 
     /// <summary>A registration of <paramref name="environmentId"/> in the test region.</summary>
     public static object Registration(string environmentId) => new

@@ -7,6 +7,8 @@ using KeyPlatform.EnvironmentEncryption.Tenants;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Commands;
 using Marten;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 
 namespace KeyPlatform.EnvironmentEncryption.Store;
 
@@ -18,8 +20,14 @@ namespace KeyPlatform.EnvironmentEncryption.Store;
 /// </summary>
 public sealed class RecordStore(IDocumentStore store, DataKeyAccess access, TimeProvider time)
 {
+    /// <summary>What a record's content travels as, written and read: its bytes, whatever they are.</summary>
+    public const string ContentType = "application/octet-stream";
+
     /// <summary>Plain data records are small; files and images follow T4.</summary>
     public const long MaxDataRecordBytes = 16L * 1024 * 1024;
+
+    /// <summary>The largest content any kind of record may have: a file or an image is below T4's limit.</summary>
+    public const long MaxRecordBytes = EnvironmentDecider.MaxFileBytes - 1;
 
     public static long MaxBytes(RecordKind kind) => kind == RecordKind.Data ? MaxDataRecordBytes : EnvironmentDecider.MaxFileBytes;
 
@@ -122,6 +130,8 @@ public static class RecordStoreEndpoints
                     : Results.NoContent();
             })
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(EnvironmentDecider.MaxFileBytes + 1))
+            .Accepts<Stream>(RecordStore.ContentType)
+            .AddOpenApiOperationTransformer(DescribeContent)
             .Produces(StatusCodes.Status204NoContent)
             .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge)
             .WithName("WriteRecord")
@@ -136,9 +146,9 @@ public static class RecordStoreEndpoints
                 if (refusal is not null) return RefusalProblems.ToResult(refusal, time);
                 http.Response.Headers["X-Record-Kind"] = record!.Kind.ToString();
                 http.Response.Headers.CacheControl = "no-store";
-                return Results.Bytes(content!, "application/octet-stream");
+                return Results.Bytes(content!, RecordStore.ContentType);
             })
-            .Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream")
+            .Produces<Stream>(StatusCodes.Status200OK, RecordStore.ContentType)
             .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ReadRecord")
             .WithSummary("D2, D3: read a record of the environment's store (platform storage services)");
@@ -164,6 +174,21 @@ public static class RecordStoreEndpoints
             .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithName("ListRecords")
             .WithSummary("The records of the environment's store, paged (platform storage services)");
+    }
+
+    /// <summary>The body the handler reads by hand, as the document tells a client: its one content type (another is a
+    /// 415), and how large it may be (a body over the request size limit is a 413 before it is read).</summary>
+    private static Task DescribeContent(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (operation.RequestBody is not OpenApiRequestBody body) return Task.CompletedTask;
+        body.Description =
+            $"The record's content, as {RecordStore.ContentType}: a Data record is at most {RecordStore.MaxDataRecordBytes} bytes " +
+            $"(a larger one is refused with VALIDATION), a File or an Image at most {RecordStore.MaxRecordBytes} bytes (T4). " +
+            $"A body of more than {EnvironmentDecider.MaxFileBytes + 1} bytes is answered 413 before it is read.";
+        // Its own schema, not the shared Stream component the read's answer refers to as well.
+        if (body.Content?.TryGetValue(RecordStore.ContentType, out var media) == true)
+            media.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", MaxLength = (int)RecordStore.MaxRecordBytes };
+        return Task.CompletedTask;
     }
 
     private static async Task<byte[]?> ReadBoundedAsync(Stream body, long limit, CancellationToken cancellationToken)

@@ -54,7 +54,11 @@ public static class ClientErrorProblems
         var problem = context.ProblemDetails;
         var status = problem.Status ?? context.HttpContext.Response.StatusCode;
         if (status is < 400 or >= 500) return;
-        if (problem is HttpValidationProblemDetails validation) validation.Errors = AsJsonFields(validation.Errors, context.HttpContext);
+        if (problem is HttpValidationProblemDetails validation)
+        {
+            validation.Errors = AsJsonFields(validation.Errors, context.HttpContext);
+            validation.Detail ??= Summary(validation.Errors);
+        }
         if (problem.Extensions.ContainsKey("rule")) return;
 
         if (status == StatusCodes.Status413PayloadTooLarge
@@ -94,6 +98,11 @@ public static class ClientErrorProblems
         }
         return fields;
     }
+
+    /// <summary>What the errors say, for a client that shows only <c>detail</c> (the CLI does): validation leaves it
+    /// empty. The messages name fields and limits, never the values sent.</summary>
+    private static string Summary(IDictionary<string, string[]> errors) =>
+        string.Join(" ", errors.Select(error => $"{error.Key}: {string.Join(" ", error.Value)}"));
 
     /// <summary>The endpoint of the request; the exception handler middleware keeps it only in its feature.</summary>
     private static Endpoint? EndpointOf(HttpContext http) =>

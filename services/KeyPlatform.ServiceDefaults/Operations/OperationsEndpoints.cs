@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Commands;
 using Microsoft.AspNetCore.Builder;
@@ -11,13 +12,11 @@ namespace KeyPlatform.ServiceDefaults.Operations;
 /// <summary>S3 and S4 for every service: <c>/v1/operator/...</c> (platform operators only) lists streams, shows a
 /// stream's events with their metadata, shows an aggregate as of a version or a time, lists and rebuilds
 /// projections; <c>/v1/tenants/{tenantId}/audit</c> (the tenant's admins and operators) is the tenant's audit trail
-/// in this service. Lists page with <c>?limit=</c> (1-1000, default 100) and <c>?after=</c> (the previous page's
-/// <c>next</c>).</summary>
+/// in this service. Lists page with <c>?limit=</c> and <c>?after=</c> (the previous page's <c>next</c>); every query value
+/// is a typed parameter whose limits (<see cref="OperationsQuery"/>) validation enforces and the OpenAPI document
+/// publishes.</summary>
 public static class OperationsEndpoints
 {
-    public const int DefaultLimit = 100;
-    public const int MaxLimit = 1000;
-
     public static IEndpointRouteBuilder MapPlatformOperations(this IEndpointRouteBuilder routes)
     {
         var operations = routes.MapGroup("/v1/operator").WithTags("Operations")
@@ -59,39 +58,38 @@ public static class OperationsEndpoints
         return refusal is null ? null : Problem(refusal);
     }
 
-    private static async Task<IResult> ListStreamsAsync(HttpContext http, EventStoreReader reader)
-    {
-        var query = new QueryValues(http.Request);
-        var limit = query.Limit();
-        var prefix = query.Text("prefix");
-        var tenant = query.Text("tenant");
-        if (query.Refusal is { } invalid) return Problem(invalid);
-        return Results.Ok(await reader.ListStreamsAsync(prefix, tenant, limit, query.Text("after"), http.RequestAborted));
-    }
+    private static async Task<IResult> ListStreamsAsync(HttpContext http, EventStoreReader reader,
+        [Range(1, OperationsQuery.MaxLimit)] int? limit, string? prefix, string? tenant, string? after) =>
+        Results.Ok(await reader.ListStreamsAsync(Given(prefix), Given(tenant), limit ?? OperationsQuery.DefaultLimit, Given(after),
+            http.RequestAborted));
 
-    private static async Task<IResult> StreamEventsAsync(HttpContext http, string key, EventStoreReader reader)
+    private static async Task<IResult> StreamEventsAsync(HttpContext http, string key, EventStoreReader reader,
+        [Range(1, OperationsQuery.MaxLimit)] int? limit,
+        [Range(typeof(long), "1", OperationsQuery.MaxPosition, ErrorMessage = OperationsQuery.VersionMessage)] long? fromVersion,
+        [Range(typeof(long), "1", OperationsQuery.MaxPosition, ErrorMessage = OperationsQuery.VersionMessage)] long? toVersion,
+        [Range(typeof(long), "0", OperationsQuery.MaxPosition, ErrorMessage = OperationsQuery.VersionMessage)] long? after)
     {
-        var query = new QueryValues(http.Request);
-        var limit = query.Limit();
-        var from = query.Long("fromVersion", minimum: 1);
-        var to = query.Long("toVersion", minimum: 1);
-        var after = query.Long("after", minimum: 0);
-        if (from is not null && to is not null && from > to)
-            query.Refuse($"fromVersion ({from}) is after toVersion ({to}).");
-        if (query.Refusal is { } invalid) return Problem(invalid);
+        if (fromVersion > toVersion)
+            return Problem(Refusal.Invalid($"fromVersion ({fromVersion}) is after toVersion ({toVersion})."));
 
         var stream = await reader.StreamStateAsync(key, http.RequestAborted);
         if (stream is null) return UnknownStream(key);
-        return Results.Ok(await reader.EventsAsync(key, stream.Version, from ?? 1, to, limit, after ?? 0, http.RequestAborted));
+        return Results.Ok(await reader.EventsAsync(key, stream.Version, fromVersion ?? 1, toVersion, limit ?? OperationsQuery.DefaultLimit,
+            after ?? 0, http.RequestAborted));
     }
 
-    private static async Task<IResult> AggregateStateAsync(HttpContext http, string key, EventStoreReader reader, AggregateRegistry aggregates)
+    private static async Task<IResult> AggregateStateAsync(HttpContext http, string key, EventStoreReader reader, AggregateRegistry aggregates,
+        [Range(typeof(long), "1", OperationsQuery.MaxPosition, ErrorMessage = OperationsQuery.VersionMessage)] long? version,
+        [RegularExpression(IsoTime.Pattern, ErrorMessage = OperationsQuery.TimeMessage), Description(IsoTime.Expected)] string? at)
     {
-        var query = new QueryValues(http.Request);
-        var version = query.Long("version", minimum: 1);
-        var at = query.Time("at");
-        if (version is not null && at is not null) query.Refuse("Give either version or at, not both.");
-        if (query.Refusal is { } invalid) return Problem(invalid);
+        DateTimeOffset? asOf = null;
+        if (Given(at) is { } text)
+        {
+            // The pattern is the shape of a time; a string of that shape can still name none (2026-13-45).
+            if (!IsoTime.TryParse(text, out var parsed)) return Problem(Refusal.Invalid($"at '{text}' is not a time: expected {IsoTime.Expected}."));
+            asOf = parsed;
+        }
+        if (version is not null && asOf is not null) return Problem(Refusal.Invalid("Give either version or at, not both."));
 
         var registration = aggregates.Find(key);
         if (registration is null)
@@ -103,16 +101,16 @@ public static class OperationsEndpoints
         if (version > stream.Version)
             return Problem(Refusal.Invalid($"Stream '{key}' is at version {stream.Version}; version {version} does not exist yet."));
 
-        var events = await reader.FetchAsync(key, version ?? 0, at, http.RequestAborted);
+        var events = await reader.FetchAsync(key, version ?? 0, asOf, http.RequestAborted);
         if (events.Count == 0)
         {
             var first = (await reader.FetchAsync(key, 1, null, http.RequestAborted)).FirstOrDefault()?.Timestamp ?? stream.Created;
             return Problem(Refusal.Invalid(
-                $"Stream '{key}' has no event recorded at or before {at:O}; its first event was recorded at {first:O}."));
+                $"Stream '{key}' has no event recorded at or before {asOf:O}; its first event was recorded at {first:O}."));
         }
-        var state = await reader.AggregateAsync(registration, key, version ?? 0, at, http.RequestAborted);
+        var state = await reader.AggregateAsync(registration, key, version ?? 0, asOf, http.RequestAborted);
         var last = events[^1];
-        return Results.Ok(new AggregateStateView(key, registration.AggregateName, last.Version, last.Timestamp, version, at, stream.Version, state));
+        return Results.Ok(new AggregateStateView(key, registration.AggregateName, last.Version, last.Timestamp, version, asOf, stream.Version, state));
     }
 
     private static async Task<IResult> RebuildAsync(ProjectionRebuilds projections, IReadOnlyList<string> names, CancellationToken cancellationToken)
@@ -130,53 +128,20 @@ public static class OperationsEndpoints
             : Problem(new Refusal(Contracts.Rules.S3, "Another projection rebuild is running in this service; try again when it has finished."));
     }
 
-    private static async Task<IResult> AuditAsync(HttpContext http, string tenantId, EventStoreReader reader)
+    private static async Task<IResult> AuditAsync(HttpContext http, string tenantId, EventStoreReader reader,
+        [Range(1, OperationsQuery.MaxLimit)] int? limit,
+        [Range(typeof(long), "0", OperationsQuery.MaxPosition, ErrorMessage = OperationsQuery.VersionMessage)] long? after)
     {
         if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
         if (Actor.FromClaims(http.User) is not { } actor || !(actor.IsOperator || actor.IsTenantAdmin))
             return Problem(Refusal.Unauthorized("Only the tenant's administrators and platform operators may read its audit trail."));
-        var query = new QueryValues(http.Request);
-        var limit = query.Limit();
-        var after = query.Long("after", minimum: 0);
-        if (query.Refusal is { } invalid) return Problem(invalid);
-        return Results.Ok(await reader.AuditAsync(tenantId, limit, after ?? 0, http.RequestAborted));
+        return Results.Ok(await reader.AuditAsync(tenantId, limit ?? OperationsQuery.DefaultLimit, after ?? 0, http.RequestAborted));
     }
 
     private static IResult UnknownStream(string key) => Problem(Refusal.NotFound($"No stream '{key}' in this service."));
 
     private static IResult Problem(Refusal refusal) => Results.Problem(RefusalProblems.ToProblemDetails(refusal));
 
-    /// <summary>Reads query values, keeping the first one that is not valid as a VALIDATION refusal.</summary>
-    private sealed class QueryValues(HttpRequest request)
-    {
-        public Refusal? Refusal { get; private set; }
-
-        public void Refuse(string reason) => Refusal ??= Refusal.Invalid(reason);
-
-        public string? Text(string name) => request.Query[name].FirstOrDefault() is { Length: > 0 } value ? value : null;
-
-        public int Limit()
-        {
-            var limit = Long("limit", minimum: 1) ?? DefaultLimit;
-            if (limit <= MaxLimit) return (int)limit;
-            Refuse($"limit must be at most {MaxLimit}.");
-            return DefaultLimit;
-        }
-
-        public long? Long(string name, long minimum)
-        {
-            if (Text(name) is not { } text) return null;
-            if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= minimum) return value;
-            Refuse($"{name} must be a whole number of at least {minimum}, not '{text}'.");
-            return null;
-        }
-
-        public DateTimeOffset? Time(string name)
-        {
-            if (Text(name) is not { } text) return null;
-            if (IsoTime.TryParse(text, out var value)) return value;
-            Refuse($"{name} '{text}' is not a time: expected {IsoTime.Expected}.");
-            return null;
-        }
-    }
+    /// <summary>An empty query value (<c>?prefix=</c>) is a value not given.</summary>
+    private static string? Given(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KeyPlatform.ServiceDefaults.Operations;
 
 namespace KeyPlatform.Cli.Operator;
 
@@ -22,9 +23,9 @@ internal static class CommandAction
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON for scripts instead of a table" };
 
-    public static Option<int> LimitOption(int @default = 100) => new("--limit")
+    public static Option<int> LimitOption(int @default = OperationsQuery.DefaultLimit) => new("--limit")
     {
-        Description = "Items per page (1-1000)",
+        Description = $"Items per page (1-{OperationsQuery.MaxLimit})",
         DefaultValueFactory = _ => @default,
     };
 
@@ -33,6 +34,8 @@ internal static class CommandAction
     public static int CheckedLimit(ParseResult parse, Option<int> limit)
     {
         var value = parse.GetValue(limit);
-        return value is >= 1 and <= 1000 ? value : throw new CliFailure(ExitCodes.BadInput, $"--limit must be between 1 and 1000, not {value}.");
+        return value is >= 1 and <= OperationsQuery.MaxLimit
+            ? value
+            : throw new CliFailure(ExitCodes.BadInput, $"--limit must be between 1 and {OperationsQuery.MaxLimit}, not {value}.");
     }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.ServiceDefaults.Auth;
@@ -19,6 +20,11 @@ public sealed record DataKeyReleaseView(DateTimeOffset ReleasedAt, string Caller
 
 public static class DataKeyReleaseEndpoints
 {
+    /// <summary>The releases one audit read lists (<c>?take=</c>), newest first: enforced by validation, published in the
+    /// OpenAPI document.</summary>
+    public const int DefaultTake = 100;
+    public const int MaxTake = 1000;
+
     public static void MapDataKeyRelease(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/v1/tenants/{tenantId}/environments/{environmentId}/data-key/release",
@@ -50,7 +56,8 @@ public static class DataKeyReleaseEndpoints
             .WithSummary("D2, E6: an environment's plaintext data key for a platform storage service; every release is audited");
 
         routes.MapGet("/v1/tenants/{tenantId}/environments/{environmentId}/data-key/releases",
-                async (HttpContext http, string tenantId, string environmentId, IQuerySession session, TimeProvider time, int? take) =>
+                async (HttpContext http, string tenantId, string environmentId, IQuerySession session, TimeProvider time,
+                    [Range(1, MaxTake)] int? take) =>
                 {
                     var actor = Actor.FromClaims(http.User);
                     if ((actor is null ? Refusal.Unauthorized("The token carries no subject or tenant (tid) claim.")
@@ -58,7 +65,7 @@ public static class DataKeyReleaseEndpoints
                         return RefusalProblems.ToResult(denied, time);
                     var releases = await session.Query<DataKeyReleaseRecord>()
                         .Where(r => r.TenantId == tenantId && r.EnvironmentId == environmentId)
-                        .OrderByDescending(r => r.ReleasedAt).Take(Math.Clamp(take ?? 100, 1, 1000))
+                        .OrderByDescending(r => r.ReleasedAt).Take(take ?? DefaultTake)
                         .ToListAsync(http.RequestAborted);
                     return Results.Ok(releases.Select(r => new DataKeyReleaseView(r.ReleasedAt, r.Caller, r.Purpose, r.DataKeyId,
                         r.Protection, r.TenantKeyId, r.VaultKeyId, r.VaultKeyVersion, r.FromCache)).ToList());
@@ -66,6 +73,6 @@ public static class DataKeyReleaseEndpoints
             .Produces<IReadOnlyList<DataKeyReleaseView>>()
             .ProducesRefusals()
             .WithName("ListDataKeyReleases")
-            .WithSummary("D2: the audit of an environment's data-key releases, newest first");
+            .WithSummary($"D2: the audit of an environment's data-key releases, newest first (?take=, default {DefaultTake})");
     }
 }
