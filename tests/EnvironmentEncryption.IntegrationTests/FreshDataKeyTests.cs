@@ -9,6 +9,7 @@ using KeyPlatform.EnvironmentEncryption.DataKeys;
 using KeyPlatform.EnvironmentEncryption.DataKeys.Releasing;
 using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.EnvironmentEncryption.Store;
+using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.Testing;
 using KeyPlatform.Vault;
 using Marten;
@@ -39,6 +40,47 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
     {
         await using var session = Store.QuerySession();
         return [.. await session.Query<EnvironmentRecord>().Where(r => r.EnvironmentId == environment).ToListAsync()];
+    }
+
+    /// <summary>Sessions of the test database waiting for an advisory lock (a record write held by a move).</summary>
+    private static async Task<int> WaitingForAdvisoryLocksAsync()
+    {
+        await using var connection = new NpgsqlConnection(TestInfrastructure.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "select count(*) from pg_locks where locktype = 'advisory' and not granted and database = " +
+            "(select oid from pg_database where datname = current_database())", connection);
+        return Convert.ToInt32(await command.ExecuteScalarAsync());
+    }
+
+    /// <summary>The race a fresh data key opens: a write that chose the old data key must not commit after the move to the
+    /// new one, or its record would no longer open. A write waits while a move of the environment's records holds them, then
+    /// encrypts under what the environment has when it commits; a write to another environment does not wait.</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    [Trait("Rule", "D2")]
+    public async Task A_record_write_waits_while_the_environments_records_move_to_a_fresh_data_key_and_another_environment_does_not_V3()
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+        var other = await platform.RegisterAsync(tenant);
+        await platform.WriteOkAsync(tenant, environment, "warm", "the data key is cached");
+        await platform.WriteOkAsync(tenant, other, "warm", "the data key is cached");
+
+        Task<HttpResponseMessage> held;
+        await using (var move = await Store.OpenWriteSessionAsync(CancellationToken.None))
+        {
+            await RecordWriteLock.HoldForMoveAsync(move, [environment], CancellationToken.None);
+            var waitingBefore = await WaitingForAdvisoryLocksAsync();
+
+            held = platform.WriteAsync(tenant, environment, "during-the-move", "written while the records move"u8.ToArray());
+            await Eventually.TrueAsync(async () => await WaitingForAdvisoryLocksAsync() > waitingBefore, "the write to wait for the move");
+            held.IsCompleted.ShouldBeFalse();
+            await platform.WriteOkAsync(tenant, other, "unrelated", "another environment's records do not move");
+        }
+
+        (await held).StatusCode.ShouldBe(HttpStatusCode.NoContent, await (await held).Content.ReadAsStringAsync());
+        (await platform.ReadOkAsync(tenant, environment, "during-the-move")).ShouldBe("written while the records move");
     }
 
     [Fact]

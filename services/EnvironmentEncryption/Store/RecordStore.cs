@@ -6,6 +6,7 @@ using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.EnvironmentEncryption.Tenants;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Persistence;
 using Marten;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
@@ -48,8 +49,10 @@ public sealed class RecordStore(IDocumentStore store, DataKeyAccess access, Time
     {
         if ((actor.MustBeStorageService(tenantId) ?? Identifiers.Check(recordId, "The record id") ?? TooLarge(kind, content.Length))
             is { } refused) return refused;
-        await using var session = store.LightweightSession();
+        await using var session = await store.OpenWriteSessionAsync(cancellationToken);
         session.LastModifiedBy = actor.Subject;
+        // Before the data key is chosen: a move to a fresh data key (V3) is not half done meanwhile.
+        await RecordWriteLock.HoldForWriteAsync(session, environmentId, cancellationToken);
         var (refusal, lease) = await access.AcquireAsync(session, tenantId, environmentId, actor, "store:write", cancellationToken);
         if (refusal is not null) return refusal;
         using (lease)

@@ -228,12 +228,14 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, RecordTransfer transfer
         return result;
     }
 
-    /// <summary>The records of the batch's Updating environments, in one query (the session is not used concurrently).</summary>
+    /// <summary>The records of the batch's Updating environments, in one query (the session is not used concurrently), with
+    /// no record write of theirs in flight until the session commits (<see cref="RecordWriteLock"/>).</summary>
     private static async Task<Dictionary<string, List<EnvironmentRecord>>> RecordsToMoveAsync(IDocumentSession session,
         IEnumerable<IEventStream<TenantEnvironment>> streams, CancellationToken cancellationToken)
     {
         var ids = streams.Where(s => EnvironmentDecider.NeedsFreshDataKey(s.Aggregate)).Select(s => s.Aggregate!.EnvironmentId).ToArray();
         if (ids.Length == 0) return [];
+        await RecordWriteLock.HoldForMoveAsync(session, ids, cancellationToken);
         var records = await session.Query<EnvironmentRecord>().Where(r => r.EnvironmentId.IsOneOf(ids)).ToListAsync(cancellationToken);
         return records.GroupBy(r => r.EnvironmentId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
     }
