@@ -19,7 +19,7 @@ public enum AzureCredentialKind
 /// <summary>
 /// Settings of the Azure Key Vault store, the <c>Vault:AzureKeyVault</c> section: <c>VaultUri</c> (a Key Vault
 /// <c>https://{name}.vault.azure.net/</c> or a Managed HSM <c>https://{name}.managedhsm.azure.net/</c>), <c>ApiVersion</c>,
-/// <c>KeyType</c>, <c>PurgeOnDelete</c>, <c>Credential</c> and its settings, <c>MaxRetries</c>, <c>DeletePollInterval</c>,
+/// <c>KeyType</c>, <c>PurgeOnDelete</c>, <c>Credential</c> and its settings, <c>MaxRetries</c>, <c>RetryDelay</c>, <c>DeletePollInterval</c>,
 /// <c>DeletePollTimeout</c>. The client secret is never logged, shown or put in an exception.
 /// </summary>
 public sealed class AzureKeyVaultOptions
@@ -61,6 +61,9 @@ public sealed class AzureKeyVaultOptions
 
     /// <summary>Retries of the Azure.Core pipeline (429, 408, 5xx and network faults; Retry-After honoured).</summary>
     public int MaxRetries { get; set; } = 3;
+
+    /// <summary>First retry delay of the pipeline (exponential, with jitter); a longer Retry-After from the vault wins.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(0.8);
 
     /// <summary>How often a delete waits for the deleted key to show before purging it.</summary>
     public TimeSpan DeletePollInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -106,6 +109,7 @@ public sealed class AzureKeyVaultOptions
         options.KeyType = NullIfBlank(section["KeyType"]) ?? options.KeyType;
         options.PurgeOnDelete = Parse(section, "PurgeOnDelete", bool.TryParse, options.PurgeOnDelete);
         options.MaxRetries = Parse(section, "MaxRetries", int.TryParse, options.MaxRetries);
+        options.RetryDelay = Parse(section, "RetryDelay", TimeSpan.TryParse, options.RetryDelay);
         options.DeletePollInterval = Parse(section, "DeletePollInterval", TimeSpan.TryParse, options.DeletePollInterval);
         options.DeletePollTimeout = Parse(section, "DeletePollTimeout", TimeSpan.TryParse, options.DeletePollTimeout);
         if (NullIfBlank(section["Credential"]) is { } credential)
@@ -144,7 +148,7 @@ public sealed class AzureKeyVaultOptions
             throw new InvalidOperationException($"{SectionName}:KeyType '{KeyType}' must be {RsaKeyType} or {RsaHsmKeyType}.");
         }
 
-        if (MaxRetries is < 0 or > 10 || DeletePollInterval <= TimeSpan.Zero || DeletePollTimeout < DeletePollInterval)
+        if (MaxRetries is < 0 or > 10 || RetryDelay < TimeSpan.Zero || DeletePollInterval <= TimeSpan.Zero || DeletePollTimeout < DeletePollInterval)
         {
             throw new InvalidOperationException(
                 $"{SectionName}: MaxRetries must be 0 to 10, DeletePollInterval positive and DeletePollTimeout at least the interval.");

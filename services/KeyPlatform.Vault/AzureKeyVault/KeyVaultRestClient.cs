@@ -25,6 +25,7 @@ internal sealed class KeyVaultRestClient
         var clientOptions = new KeyVaultClientOptions();
         clientOptions.Retry.MaxRetries = options.MaxRetries;
         clientOptions.Retry.Mode = RetryMode.Exponential;
+        clientOptions.Retry.Delay = options.RetryDelay;
         clientOptions.Diagnostics.IsLoggingContentEnabled = false;
         if (options.Transport is { } transport)
         {

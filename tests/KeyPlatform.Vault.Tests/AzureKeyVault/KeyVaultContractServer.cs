@@ -56,6 +56,9 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
 
     public bool PurgeProtection { get; set; }
 
+    /// <summary>The resource a 401 challenge names; a test sets a foreign one to see the adapter refuse to follow it.</summary>
+    public string ChallengeResource { get; set; } = Resource;
+
     /// <summary>GETs of /deletedkeys/{name} answered 404 after a delete, before the deleted key shows (eventual consistency).</summary>
     public int DeletedKeyShowsAfterGets { get; set; }
 
@@ -105,6 +108,18 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the eventual consistency: every deleted key shows in /deletedkeys from now on.</summary>
+    public void ShowDeletedKeys()
+    {
+        lock (_gate)
+        {
+            foreach (var (name, entry) in _deleted.ToArray())
+            {
+                _deleted[name] = entry with { HiddenGets = 0 };
+            }
+        }
+    }
+
     /// <summary>Puts a key in the soft-deleted state without the adapter (an operator deleted it in the portal).</summary>
     public void SoftDeleteByOperator(string name)
     {
@@ -122,7 +137,20 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        _requests.Enqueue(new RecordedRequest(request.Method, request.Path.Value ?? "", _clock.Elapsed));
+        var at = _clock.Elapsed;
+        try
+        {
+            await AnswerAsync(context);
+        }
+        finally
+        {
+            _requests.Enqueue(new RecordedRequest(request.Method, request.Path.Value ?? "", at, context.Response.StatusCode));
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context)
+    {
+        var request = context.Request;
         if (_faults.TryDequeue(out var fault))
         {
             if (fault.RetryAfterSeconds is { } seconds)
@@ -147,7 +175,7 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
         if (Authenticate(context) is not { } identity)
         {
             context.Response.Headers.WWWAuthenticate =
-                $"Bearer authorization=\"https://login.microsoftonline.com/{Tenant}\", resource=\"{Resource}\"";
+                $"Bearer authorization=\"https://login.microsoftonline.com/{Tenant}\", resource=\"{ChallengeResource}\"";
             await Error(context, 401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.");
             return;
         }
@@ -533,7 +561,7 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
     [GeneratedRegex("^[0-9a-zA-Z-]{1,127}$")]
     private static partial Regex KeyName();
 
-    public sealed record RecordedRequest(string Method, string Path, TimeSpan At);
+    public sealed record RecordedRequest(string Method, string Path, TimeSpan At, int Status);
 
     private sealed record StoredVersion(
         string Version, RSA Rsa, string Kty, string[] KeyOps, Dictionary<string, string> Tags, long Created, long? Expires, bool Enabled);
