@@ -69,7 +69,7 @@ public sealed class AzureKeyVaultOptions
     public TimeSpan DeletePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a delete waits, at most, for the deleted key to show before purging it.</summary>
-    public TimeSpan DeletePollTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan DeletePollTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The regions the vault may create platform and key-exchange keys for (the host's <c>Platform:Regions</c>).</summary>
     public IReadOnlyCollection<string> Regions { get; set; } = [];
