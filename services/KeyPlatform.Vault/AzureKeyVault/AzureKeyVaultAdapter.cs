@@ -33,6 +33,9 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
     /// <summary>How long the temporary copy of a .byok key made for a possession proof may sign (Key Vault's <c>exp</c>).</summary>
     private static readonly TimeSpan ProofKeyLifetime = TimeSpan.FromMinutes(10);
 
+    /// <summary>How old a region key's chosen version must be before no racing creation can come before it.</summary>
+    private static readonly TimeSpan RegionKeySettleTime = TimeSpan.FromMinutes(1);
+
     private readonly AzureKeyVaultOptions _options;
     private readonly KeyVaultRestClient _client;
     private readonly TimeProvider _time;
@@ -477,7 +480,8 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
     /// <summary>
     /// A region's platform or key-exchange key, named <c>platform-{region}</c> or <c>kek-{region}</c>. Created on first use
     /// under an in-process lock. Key Vault has no create-if-absent: two processes racing create two versions of the name,
-    /// and every caller then takes the oldest version (lowest created time, then kid), so all agree.
+    /// and every caller then takes the oldest version (lowest created time, then kid), so all agree once the race is over
+    /// (both versions work meanwhile: a wrap records the version it used).
     /// </summary>
     private async Task<KeyVaultKey> GetOrCreateRegionKeyAsync(VaultKeyOwner owner, CancellationToken cancellationToken)
     {
@@ -548,7 +552,14 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
             return null;
         }
 
-        return _regionKeys.GetOrAdd(owner, key);
+        // Key Vault's created times are whole seconds: a racing process's version could still sort first. Once the chosen
+        // version is older than the settle time, any later version sorts after it, so the choice is final and cached.
+        if (_time.GetUtcNow() - key.CreatedAt > RegionKeySettleTime)
+        {
+            _regionKeys.TryAdd(owner, key);
+        }
+
+        return key;
     }
 
     private static bool IsEnabled(JsonElement item) =>

@@ -140,6 +140,23 @@ public sealed class AzureKeyVaultAdapterTests : IAsyncLifetime
         _server.StoredKeyCount().ShouldBe(before);
     }
 
+    [Fact, Trait("Rule", "D1")]
+    public async Task Processes_racing_to_create_a_platform_key_all_use_the_same_one_once_the_race_is_over_D1()
+    {
+        var first = Adapter();
+        var created = await first.GetOrCreatePlatformKeyAsync("westeurope");
+        _server.AddRacingVersion("platform-westeurope");
+
+        var afterwards = await Task.WhenAll(new[] { first, Adapter(), Adapter() }.Select(vault => vault.GetOrCreatePlatformKeyAsync("westeurope")));
+
+        afterwards.Distinct().Count().ShouldBe(1);
+        afterwards[0].Version.ShouldBe(new string('0', 32));
+        // The version the first process used meanwhile still works: a wrap records the version it used.
+        var wrapped = await first.WrapAsync(created.Reference, new byte[32]);
+        using var unwrapped = await Adapter().UnwrapAsync(created.Reference, wrapped.Ciphertext, wrapped.Algorithm);
+        unwrapped.PlaintextKey.ShouldBe(new byte[32]);
+    }
+
     [Fact, Trait("Rule", "D4")]
     public async Task With_purge_protection_a_deleted_key_is_recoverable_not_destroyed_and_unwraps_nothing_D4()
     {

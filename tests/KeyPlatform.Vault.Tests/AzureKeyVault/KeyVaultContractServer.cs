@@ -108,6 +108,20 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// What another process racing to create the same key leaves: a second version with the same tags, created in the
+    /// same second, whose version id sorts first.
+    /// </summary>
+    public void AddRacingVersion(string name)
+    {
+        lock (_gate)
+        {
+            var versions = _keys[name];
+            var first = versions[0];
+            versions.Add(first with { Version = new string('0', 32), Rsa = RSA.Create(first.Rsa.KeySize) });
+        }
+    }
+
     /// <summary>Ends the eventual consistency: every deleted key shows in /deletedkeys from now on.</summary>
     public void ShowDeletedKeys()
     {
