@@ -73,6 +73,14 @@ public interface IKeyVault
     Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// What the store holds of a key, for the key inventory: held, deleted but recoverable (Azure Key Vault's soft-delete;
+    /// not destroyed for D4 until purged), or destroyed. Stores without a recoverable state answer from
+    /// <see cref="ExistsAsync"/>.
+    /// </summary>
+    async Task<VaultKeyState> GetStateAsync(string keyId, CancellationToken cancellationToken = default) =>
+        await ExistsAsync(keyId, cancellationToken).ConfigureAwait(false) ? VaultKeyState.Held : VaultKeyState.Destroyed;
+
+    /// <summary>
     /// The region's key-exchange key for BYOK (the "subscription ID" shown to the admin before export). Created on
     /// first use; its private part never leaves the vault. Idempotent and safe under concurrent callers.
     /// </summary>

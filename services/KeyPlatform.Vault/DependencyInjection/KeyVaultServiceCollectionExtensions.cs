@@ -1,4 +1,5 @@
 using KeyPlatform.Contracts;
+using KeyPlatform.Vault.AzureKeyVault;
 using KeyPlatform.Vault.Local;
 using KeyPlatform.Vault.Pkcs11;
 using KeyPlatform.Vault.Resilience;
@@ -21,7 +22,8 @@ public static class KeyVaultServiceCollectionExtensions
     /// </summary>
     /// <remarks>
     /// The store is opened when the host starts (a hosted service asks for the vault): a Production host without a master
-    /// key, or a PKCS#11 store with a missing library, token or a wrong PIN, fails to start with the reason instead of
+    /// key, a PKCS#11 store with a missing library, token or a wrong PIN, or an Azure Key Vault store without a vault URI or
+    /// that cannot be read (unreachable, credential refused, no permission), fails to start with the reason instead of
     /// failing at its first key operation. Without an <see cref="IHostEnvironment"/> registered, the environment is taken
     /// to be Production (no development key).
     /// </remarks>
@@ -34,6 +36,7 @@ public static class KeyVaultServiceCollectionExtensions
         return VaultProviders.FromConfiguration(configuration) switch
         {
             VaultProvider.Pkcs11 => RegisterPkcs11(services, Pkcs11VaultOptions.FromConfiguration(configuration), options),
+            VaultProvider.AzureKeyVault => RegisterAzureKeyVault(services, AzureKeyVaultOptions.FromConfiguration(configuration), options),
             _ => Register(services, options),
         };
     }
@@ -63,6 +66,30 @@ public static class KeyVaultServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetService<ILogger<ResilientKeyVault>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
+        return services;
+    }
+
+    /// <summary>
+    /// The Azure Key Vault store. Its options are checked when it is built (no vault URI: the host does not start); the
+    /// start-up check then reads the vault once, so an unreachable vault, a refused credential or a missing permission
+    /// stops the host with the reason.
+    /// </summary>
+    internal static IServiceCollection RegisterAzureKeyVault(IServiceCollection services, AzureKeyVaultOptions azure, LocalVaultOptions shared)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(azure);
+        ArgumentNullException.ThrowIfNull(shared);
+        azure.Regions = shared.Regions;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(provider => new AzureKeyVaultAdapter(
+            azure, provider.GetRequiredService<TimeProvider>(), provider.GetService<ILogger<AzureKeyVaultAdapter>>()));
+        services.AddSingleton<IKeyVault>(provider => new ResilientKeyVault(
+            provider.GetRequiredService<AzureKeyVaultAdapter>(),
+            shared.Resilience,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<ILogger<ResilientKeyVault>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AzureKeyVaultStartupCheck>());
         return services;
     }
 

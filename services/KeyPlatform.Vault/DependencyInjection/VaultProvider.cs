@@ -11,6 +11,10 @@ public enum VaultProvider
 
     /// <summary>A PKCS#11 token (<c>Vault:Pkcs11:*</c>): deleting a key destroys it on the token (V1, V2).</summary>
     Pkcs11,
+
+    /// <summary>Azure Key Vault or Managed HSM (<c>Vault:AzureKeyVault:*</c>): deleting a key deletes and purges it; with the
+    /// vault's purge protection it stays recoverable, not destroyed, until Key Vault purges it (V1).</summary>
+    AzureKeyVault,
 }
 
 internal static class VaultProviders

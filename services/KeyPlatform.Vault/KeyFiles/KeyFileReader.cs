@@ -99,27 +99,14 @@ public static class KeyFileReader
     /// </summary>
     public static KeyFileResult<LoadedKey> ReadByok(byte[] file, KeyExchangeKey keyExchangeKey)
     {
-        ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(keyExchangeKey);
-        if (CheckSize(file, ".byok") is { } sizeRefusal)
+        var read = ReadByokEnvelope(file, keyExchangeKey.Kid);
+        if (read.IsRefused)
         {
-            return sizeRefusal;
+            return read.Refusal!;
         }
 
-        var parsed = ByokFile.Parse(file);
-        if (parsed.IsRefused)
-        {
-            return parsed.Refusal!;
-        }
-
-        var envelope = parsed.Value;
-        if (!string.Equals(envelope.Kid, keyExchangeKey.Kid, StringComparison.Ordinal))
-        {
-            return KeyFileRefusal.K2(
-                $"The .byok file was wrapped for another key-exchange key ({ByokFile.Shown(envelope.Kid)}); " +
-                $"export it again for this region's key-exchange key \"{keyExchangeKey.Kid}\".");
-        }
-
+        var envelope = read.Value;
         var unwrapped = UnwrapByokCiphertext(envelope.Ciphertext, keyExchangeKey.PrivateKey, out var unwrapRefusal);
         if (unwrapped is null)
         {
@@ -135,6 +122,43 @@ public static class KeyFileReader
             CryptographicOperations.ZeroMemory(unwrapped);
         }
     }
+
+    /// <summary>
+    /// The checks of a .byok file that need no private key (K2): size, JSON shape, algorithm, and that it was wrapped for
+    /// <paramref name="keyExchangeKid"/>. A store that opens .byok files inside the HSM (Azure Key Vault) makes these
+    /// before it hands the file over.
+    /// </summary>
+    internal static KeyFileResult<ByokEnvelope> ReadByokEnvelope(byte[] file, string keyExchangeKid)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (CheckSize(file, ".byok") is { } sizeRefusal)
+        {
+            return sizeRefusal;
+        }
+
+        var parsed = ByokFile.Parse(file);
+        if (parsed.IsRefused)
+        {
+            return parsed.Refusal!;
+        }
+
+        return string.Equals(parsed.Value.Kid, keyExchangeKid, StringComparison.Ordinal)
+            ? parsed
+            : KeyFileRefusal.K2(
+                $"The .byok file was wrapped for another key-exchange key ({ByokFile.Shown(parsed.Value.Kid)}); " +
+                $"export it again for this region's key-exchange key \"{keyExchangeKid}\".");
+    }
+
+    /// <summary>K4's size, for a key whose size the caller learnt from its public part.</summary>
+    internal static KeyFileRefusal? RequireKeySize(int bits) =>
+        bits == RequiredKeySizeBits
+            ? null
+            : KeyFileRefusal.K2($"The key must be RSA {RequiredKeySizeBits} bits; this one is {bits} bits.");
+
+    /// <summary>What a .byok for a region without a key-exchange key is refused with (K2).</summary>
+    internal static KeyFileRefusal NoKeyExchangeKey(string region) => KeyFileRefusal.K2(
+        $"Region '{region}' has no key-exchange key yet, so no .byok file can be wrapped for it; " +
+        "get the key-exchange key first and export the key for it.");
 
     private static KeyFileRefusal? CheckSize(byte[] file, string kind)
     {
@@ -325,10 +349,7 @@ public static class KeyFileReader
         return new LoadedKey(rsa);
     }
 
-    private static KeyFileRefusal? RequireSize(RSA rsa) =>
-        rsa.KeySize == RequiredKeySizeBits
-            ? null
-            : KeyFileRefusal.K2($"The key must be RSA {RequiredKeySizeBits} bits; this one is {rsa.KeySize} bits.");
+    private static KeyFileRefusal? RequireSize(RSA rsa) => RequireKeySize(rsa.KeySize);
 
     /// <summary>PrivateKeyInfo with rsaEncryption around a complete RFC 8017 RSAPrivateKey (version 0 and eight integers).</summary>
     private static bool IsWellFormedRsaPkcs8(byte[] pkcs8)

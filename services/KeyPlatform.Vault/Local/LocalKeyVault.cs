@@ -220,9 +220,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
             : null;
         if (row is null)
         {
-            return KeyFileRefusal.K2(
-                $"Region '{region}' has no key-exchange key yet, so no .byok file can be wrapped for it; " +
-                "get the key-exchange key first and export the key for it.");
+            return KeyFileReader.NoKeyExchangeKey(region);
         }
 
         using var keyExchangeKey = new KeyExchangeKey(row.KeyId, ImportPrivateKey(row));

@@ -222,9 +222,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         var kek = _regions.IsConfigured(region) ? _token.Run(session => FindRegionKey(session, VaultKeyOwner.KeyExchange(region))) : null;
         if (kek is null)
         {
-            return KeyFileRefusal.K2(
-                $"Region '{region}' has no key-exchange key yet, so no .byok file can be wrapped for it; " +
-                "get the key-exchange key first and export the key for it.");
+            return KeyFileReader.NoKeyExchangeKey(region);
         }
 
         // The transport key is decrypted on the token; the tenant key it wraps is unwrapped in process (SoftHSM 2.6 has

@@ -96,6 +96,9 @@ public sealed class ResilientKeyVault : IKeyVault
     public Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default) =>
         Run(token => _inner.ExistsAsync(keyId, token), cancellationToken);
 
+    public Task<VaultKeyState> GetStateAsync(string keyId, CancellationToken cancellationToken = default) =>
+        Run(token => _inner.GetStateAsync(keyId, token), cancellationToken);
+
     public Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default) =>
         Run(token => _inner.GetOrCreateKeyExchangeKeyAsync(region, token), cancellationToken);
 

@@ -7,7 +7,8 @@ namespace KeyPlatform.Vault.Tests.Conformance;
 
 /// <summary>
 /// What every <see cref="IKeyVault"/> adapter must do, run once per adapter by a subclass (<see cref="LocalKeyVaultConformance"/>,
-/// <see cref="Pkcs11KeyVaultConformance"/>) on its real store. A subclass says which store it is through the hooks below.
+/// <see cref="Pkcs11KeyVaultConformance"/>, <see cref="AzureKeyVault.AzureKeyVaultConformance"/>) on its real store (for Azure Key
+/// Vault: the in-process server that follows its documented contract). A subclass says which store it is through the hooks below.
 /// </summary>
 public abstract class KeyVaultConformance
 {

@@ -94,12 +94,12 @@ public sealed class KeyVaultRegistrationTests
     {
         var failure = Should.Throw<InvalidOperationException>(() => BuildHost(Environments.Production, new Dictionary<string, string?>
         {
-            ["Vault:Provider"] = "AzureKeyVault",
+            ["Vault:Provider"] = "CloudHsm",
             ["Vault:MasterKey"] = MasterKeyLoader.NewMasterKeyBase64(),
         }));
 
         failure.Message.ShouldContain("Vault:Provider");
-        failure.Message.ShouldContain("Local, Pkcs11");
+        failure.Message.ShouldContain("Local, Pkcs11, AzureKeyVault");
         await Task.CompletedTask;
     }
 
