@@ -13,6 +13,9 @@ namespace KeyPlatform.Vault.DependencyInjection;
 
 public static class KeyVaultServiceCollectionExtensions
 {
+    /// <summary>An id no key has: looking it up reaches the store and finds nothing (the readiness probe).</summary>
+    private const string ReadinessProbeKeyId = "readiness-probe";
+
     /// <summary>
     /// Registers <see cref="IKeyVault"/>: the store chosen by <c>Vault:Provider</c> (<see cref="VaultProvider"/>; Local by
     /// default) behind the resilient decorator, one per process. Reads <c>ConnectionStrings:Postgres</c> and the
@@ -66,6 +69,8 @@ public static class KeyVaultServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetService<ILogger<ResilientKeyVault>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
+        KeyVaultHealthCheck.Register(services, VaultProvider.Pkcs11,
+            (provider, cancellationToken) => provider.GetRequiredService<Pkcs11KeyVault>().ExistsAsync(ReadinessProbeKeyId, cancellationToken));
         return services;
     }
 
@@ -90,6 +95,8 @@ public static class KeyVaultServiceCollectionExtensions
             provider.GetService<ILogger<ResilientKeyVault>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AzureKeyVaultStartupCheck>());
+        KeyVaultHealthCheck.Register(services, VaultProvider.AzureKeyVault,
+            (provider, cancellationToken) => provider.GetRequiredService<AzureKeyVaultAdapter>().CheckReachableAsync(cancellationToken));
         return services;
     }
 
@@ -118,6 +125,8 @@ public static class KeyVaultServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetService<ILogger<ResilientKeyVault>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
+        KeyVaultHealthCheck.Register(services, VaultProvider.Local,
+            (provider, cancellationToken) => provider.GetRequiredService<LocalKeyVault>().ExistsAsync(ReadinessProbeKeyId, cancellationToken));
         return services;
     }
 }
