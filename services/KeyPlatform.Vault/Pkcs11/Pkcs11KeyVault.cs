@@ -219,7 +219,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     private KeyFileResult<LoadedKey> ReadByok(byte[] byokFile, string region)
     {
         ArgumentNullException.ThrowIfNull(byokFile);
-        var kek = _regions.IsConfigured(region) ? _token.Run(session => FindRegionKey(session, VaultKeyOwner.KeyExchange(region))) : null;
+        var kek = _regions.IsConfigured(region) ? _token.Run(session => KeyExchangeKeyFor(session, byokFile, region)) : null;
         if (kek is null)
         {
             return KeyFileReader.NoKeyExchangeKey(region);
@@ -231,6 +231,23 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
             Decrypt(session, FindHandle(session, kek.KeyId) ?? throw new VaultKeyNotFoundException(kek.KeyId), data, padding))));
         return KeyFileReader.ReadByok(byokFile, keyExchangeKey);
     }
+
+    /// <summary>
+    /// The key-exchange key a .byok file was made for, when its <c>kid</c> names one of this region's on the token, else the
+    /// region's key (and the file's reader refuses a foreign kid with the reason). Two processes that raced to create the
+    /// region's first key-exchange key each show the one they created; either opens the files made for it.
+    /// </summary>
+    private TokenKey? KeyExchangeKeyFor(ISession session, byte[] byokFile, string region)
+    {
+        var owner = VaultKeyOwner.KeyExchange(region);
+        return ByokFile.Parse(byokFile) is { IsRefused: false } parsed && Find(session, parsed.Value.Kid) is { } named && named.Key.Owner == owner
+            ? named.Key
+            : FindRegionKey(session, owner);
+    }
+
+    /// <summary>A second key of a region, as a process that raced this one to create the region's first key leaves it
+    /// (tests play that process with it).</summary>
+    internal TokenKey GenerateRegionKey(VaultKeyOwner owner, int bits) => _token.Run(session => Generate(session, owner, bits));
 
     /// <summary>
     /// Get, else create, for one region's platform or key-exchange key: created on the token under an in-process lock and
@@ -245,7 +262,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
 
         lock (_regionKeyGate)
         {
-            return _token.Run(session => FindRegionKey(session, owner) ?? Generate(session, owner, bits));
+            return _token.Run(session => FindRegionKey(session, owner) ?? WinnerAfterGenerating(session, owner, bits));
         }
     }
 
@@ -263,7 +280,14 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         var mechanism = _token.Factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_KEY_PAIR_GEN);
         session.GenerateKeyPair(mechanism, publicTemplate, privateTemplate, out var publicKey, out _);
         session.DestroyObject(publicKey);
-        return FindRegionKey(session, owner) ?? throw new InvalidOperationException($"The {owner} was not stored on the token.");
+        return Find(session, keyId)?.Key ?? throw new InvalidOperationException($"The {owner} was not stored on the token.");
+    }
+
+    /// <summary>Creates a region key, then answers the one every process settles on (a racing process may have made one too).</summary>
+    private TokenKey WinnerAfterGenerating(ISession session, VaultKeyOwner owner, int bits)
+    {
+        var created = Generate(session, owner, bits);
+        return FindRegionKey(session, owner) ?? created;
     }
 
     /// <summary>C_CreateObject of an RSA private key, sensitive and not extractable; the key's parameters are zeroed after.</summary>

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using KeyPlatform.Vault.DependencyInjection;
+using KeyPlatform.Vault.KeyFiles;
+using KeyPlatform.Vault.Local;
 using KeyPlatform.Vault.Pkcs11;
 using KeyPlatform.Vault.Resilience;
 using Microsoft.Extensions.Configuration;
@@ -16,6 +18,43 @@ namespace KeyPlatform.Vault.Tests.Pkcs11;
 public sealed class Pkcs11KeyVaultTests(SoftHsmToken token) : IClassFixture<SoftHsmToken>
 {
     private static readonly VaultKeyOwner Contoso = VaultKeyOwner.Tenant("contoso", "westeurope");
+
+    /// <summary>Two service processes that both created the region's first key-exchange key at once each showed theirs to
+    /// an admin: a .byok made for either one must open (the file names its key-exchange key), not only for the one every
+    /// process settles on afterwards.</summary>
+    [Fact, Trait("Rule", "K2"), Trait("Rule", "V1")]
+    public async Task A_byok_made_for_a_second_key_exchange_key_of_the_region_left_by_a_racing_process_imports_K2_V1()
+    {
+        const string region = "northeurope";
+        var settled = await token.Vault.GetOrCreateKeyExchangeKeyAsync(region);
+        var raced = token.Vault.GenerateRegionKey(VaultKeyOwner.KeyExchange(region), LocalKeyVault.KeyExchangeKeySizeBits);
+        try
+        {
+            raced.KeyId.ShouldNotBe(settled.Kid);
+            (await token.Vault.GetOrCreateKeyExchangeKeyAsync(region)).Kid.ShouldBe(settled.Kid, "every process settles on one key");
+            using var racedPublic = raced.PublicRsa();
+            using var tenantKey = TestKeys.Rsa2048();
+            var byok = ByokFile.Create(tenantKey.ExportPkcs8PrivateKey(), racedPublic, raced.KeyId);
+
+            var proved = await PossessionProof.ProveByokAsync(token.Vault, byok, region, PossessionProof.ImportPurpose, CancellationToken.None);
+            proved.IsRefused.ShouldBeFalse(proved.Refusal?.Reason);
+            var imported = await token.Vault.ImportByokAsync(new VaultKeyName("made for the raced kek"), VaultKeyOwner.Tenant("contoso", region),
+                byok, proved.Value);
+
+            imported.IsRefused.ShouldBeFalse(imported.Refusal?.Reason);
+            imported.Value.Thumbprint.ShouldBe(KeyThumbprint.Of(tenantKey));
+            await token.Vault.DeleteAsync(imported.Value.KeyId);
+        }
+        finally
+        {
+            token.Vault.Token.Run(session =>
+            {
+                var factory = token.Vault.Token.Factories.ObjectAttributeFactory;
+                foreach (var handle in session.FindAllObjects([factory.Create(CKA.CKA_LABEL, raced.KeyId)])) session.DestroyObject(handle);
+                return 0;
+            });
+        }
+    }
 
     [Fact, Trait("Rule", "V1")]
     public async Task An_imported_private_key_is_a_sensitive_non_extractable_token_object_V1()
