@@ -25,6 +25,11 @@ public sealed class QueryLimitsTests(OperationsFixture fixture)
     [InlineData("/v1/operator/streams/{ring}/state?at=yesterday", "at")]
     [InlineData("/v1/tenants/{tenant}/audit?limit=1001", "limit")]
     [InlineData("/v1/tenants/{tenant}/audit?after=-5", "after")]
+    [InlineData("/v1/operator/streams?prefix=tenant-key%00", "prefix")]
+    [InlineData("/v1/operator/streams?tenant=contoso%00", "tenant")]
+    [InlineData("/v1/operator/streams?after=tenant-key%3Ac%00", "after")]
+    [InlineData("/v1/operator/streams/tenant-key%3Acontoso%0Aeurope/events", "key")]
+    [InlineData("/v1/operator/streams/tenant-key%3Acontoso%0Aeurope/state", "key")]
     public async Task A_query_value_outside_its_limits_is_a_400_naming_the_parameter_X1(string path, string parameter)
     {
         var story = await fixture.SharedStoryAsync();

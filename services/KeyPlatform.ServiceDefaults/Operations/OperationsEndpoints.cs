@@ -59,11 +59,12 @@ public static class OperationsEndpoints
     }
 
     private static async Task<IResult> ListStreamsAsync(HttpContext http, EventStoreReader reader,
-        [Range(1, OperationsQuery.MaxLimit)] int? limit, string? prefix, string? tenant, string? after) =>
+        [Range(1, OperationsQuery.MaxLimit)] int? limit, [StringLength(OperationsQuery.MaxStreamKeyLength), RegularExpression(DisplayText.Pattern)] string? prefix, [StringLength(OperationsQuery.MaxStreamKeyLength), RegularExpression(DisplayText.Pattern)] string? tenant,
+        [StringLength(OperationsQuery.MaxStreamKeyLength), RegularExpression(DisplayText.Pattern)] string? after) =>
         Results.Ok(await reader.ListStreamsAsync(Given(prefix), Given(tenant), limit ?? OperationsQuery.DefaultLimit, Given(after),
             http.RequestAborted));
 
-    private static async Task<IResult> StreamEventsAsync(HttpContext http, string key, EventStoreReader reader,
+    private static async Task<IResult> StreamEventsAsync(HttpContext http, [StringLength(OperationsQuery.MaxStreamKeyLength), RegularExpression(DisplayText.Pattern)] string key, EventStoreReader reader,
         [Range(1, OperationsQuery.MaxLimit)] int? limit,
         [Range(typeof(long), "1", OperationsQuery.MaxPosition, ErrorMessage = OperationsQuery.VersionMessage)] long? fromVersion,
         [Range(typeof(long), "1", OperationsQuery.MaxPosition, ErrorMessage = OperationsQuery.VersionMessage)] long? toVersion,
@@ -78,7 +79,8 @@ public static class OperationsEndpoints
             after ?? 0, http.RequestAborted));
     }
 
-    private static async Task<IResult> AggregateStateAsync(HttpContext http, string key, EventStoreReader reader, AggregateRegistry aggregates,
+    private static async Task<IResult> AggregateStateAsync(HttpContext http, [StringLength(OperationsQuery.MaxStreamKeyLength), RegularExpression(DisplayText.Pattern)] string key, EventStoreReader reader,
+        AggregateRegistry aggregates,
         [Range(typeof(long), "1", OperationsQuery.MaxPosition, ErrorMessage = OperationsQuery.VersionMessage)] long? version,
         [RegularExpression(IsoTime.Pattern, ErrorMessage = OperationsQuery.TimeMessage), Description(IsoTime.Expected)] string? at)
     {

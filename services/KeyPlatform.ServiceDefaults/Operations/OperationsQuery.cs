@@ -16,4 +16,8 @@ public static class OperationsQuery
     public const string VersionMessage = "{0} must be a whole number of at least {1}.";
 
     public const string TimeMessage = "{0} is not a time: expected " + IsoTime.Expected + ".";
+
+    /// <summary>Stream keys and their parts (<c>{key}</c>, <c>?prefix=</c>, <c>?tenant=</c>, <c>?after=</c>): printable text
+    /// (<see cref="KeyPlatform.ServiceDefaults.Commands.DisplayText.Pattern"/>: no NUL reaches PostgreSQL), at most this long.</summary>
+    public const int MaxStreamKeyLength = 300;
 }
