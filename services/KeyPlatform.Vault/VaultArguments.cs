@@ -12,6 +12,16 @@ internal static class VaultArguments
             : throw new ArgumentException("Only tenant keys are imported or generated; region keys are created by the vault.", nameof(owner));
     }
 
+    /// <summary>K4: the vault holds RSA-2048 tenant keys (<see cref="Local.LocalKeyVault.DataKeyWrappingKeySizeBits"/>).</summary>
+    public static void RequireTenantKeySize(System.Security.Cryptography.RSA privateKey)
+    {
+        ArgumentNullException.ThrowIfNull(privateKey);
+        if (privateKey.KeySize != Local.LocalKeyVault.DataKeyWrappingKeySizeBits)
+            throw new ArgumentException(
+                $"The vault holds RSA {Local.LocalKeyVault.DataKeyWrappingKeySizeBits}-bit tenant keys; this key is {privateKey.KeySize} bits.",
+                nameof(privateKey));
+    }
+
     /// <summary>K3: a generated key leaves the vault once, as a password-protected .pfx.</summary>
     public static void RequirePfxPassword(string pfxPassword)
     {

@@ -74,12 +74,7 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(privateKey);
         var tenantOwner = VaultArguments.TenantOwner(owner);
-        if (privateKey.KeySize != LocalKeyVault.DataKeyWrappingKeySizeBits)
-        {
-            throw new ArgumentException(
-                $"The vault holds RSA {LocalKeyVault.DataKeyWrappingKeySizeBits}-bit tenant keys; this key is {privateKey.KeySize} bits.",
-                nameof(privateKey));
-        }
+        VaultArguments.RequireTenantKeySize(privateKey);
 
         return (await ImportPrivateKeyAsync(NewName(), tenantOwner, name.Value, privateKey, cancellationToken)
             .ConfigureAwait(false)).ToInfo();

@@ -156,29 +156,8 @@ public sealed class AzureKeyVaultOptions
     }
 
     /// <summary>The client secret from <see cref="ClientSecret"/> or <see cref="ClientSecretFile"/>; errors name the setting only.</summary>
-    internal string ReadClientSecret()
-    {
-        if (!string.IsNullOrEmpty(ClientSecret))
-        {
-            return ClientSecret;
-        }
-
-        if (ClientSecretFile is null)
-        {
-            throw new InvalidOperationException(
-                $"{SectionName}:Credential ClientSecret needs {SectionName}:ClientSecret or {SectionName}:ClientSecretFile.");
-        }
-
-        if (!File.Exists(ClientSecretFile))
-        {
-            throw new InvalidOperationException($"The client secret file '{ClientSecretFile}' ({SectionName}:ClientSecretFile) does not exist.");
-        }
-
-        var secret = File.ReadAllText(ClientSecretFile).TrimEnd();
-        return secret.Length > 0
-            ? secret
-            : throw new InvalidOperationException($"The client secret file '{ClientSecretFile}' ({SectionName}:ClientSecretFile) is empty.");
-    }
+    internal string ReadClientSecret() => SecretSetting.Read(ClientSecret, ClientSecretFile, $"{SectionName}:ClientSecretFile",
+        $"{SectionName}:Credential ClientSecret needs {SectionName}:ClientSecret or {SectionName}:ClientSecretFile.", "client secret file");
 
     private delegate bool TryParser<T>(string? value, out T result);
 

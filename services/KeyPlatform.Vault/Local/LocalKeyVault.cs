@@ -68,12 +68,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(privateKey);
         var tenantOwner = VaultArguments.TenantOwner(owner);
-        if (privateKey.KeySize != DataKeyWrappingKeySizeBits)
-        {
-            throw new ArgumentException(
-                $"The vault holds RSA {DataKeyWrappingKeySizeBits}-bit tenant keys; this key is {privateKey.KeySize} bits.",
-                nameof(privateKey));
-        }
+        VaultArguments.RequireTenantKeySize(privateKey);
 
         var row = Seal(tenantOwner, name.Value, privateKey);
         await InsertAsync(row, cancellationToken).ConfigureAwait(false);

@@ -57,12 +57,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(privateKey);
         var tenantOwner = VaultArguments.TenantOwner(owner);
-        if (privateKey.KeySize != LocalKeyVault.DataKeyWrappingKeySizeBits)
-        {
-            throw new ArgumentException(
-                $"The vault holds RSA {LocalKeyVault.DataKeyWrappingKeySizeBits}-bit tenant keys; this key is {privateKey.KeySize} bits.",
-                nameof(privateKey));
-        }
+        VaultArguments.RequireTenantKeySize(privateKey);
 
         return OnToken(() => Import(tenantOwner, name.Value, privateKey).ToInfo(), cancellationToken);
     }

@@ -55,29 +55,8 @@ public sealed class Pkcs11VaultOptions
     }
 
     /// <summary>The PIN from <see cref="Pin"/> or <see cref="PinFile"/>; the error names the setting, never the PIN.</summary>
-    internal string ReadPin()
-    {
-        if (!string.IsNullOrEmpty(Pin))
-        {
-            return Pin;
-        }
-
-        if (PinFile is null)
-        {
-            throw new InvalidOperationException(
-                $"The PKCS#11 vault needs the token's user PIN: set {SectionName}:Pin or {SectionName}:PinFile.");
-        }
-
-        if (!File.Exists(PinFile))
-        {
-            throw new InvalidOperationException($"The PKCS#11 PIN file '{PinFile}' ({SectionName}:PinFile) does not exist.");
-        }
-
-        var pin = File.ReadAllText(PinFile).TrimEnd();
-        return pin.Length > 0
-            ? pin
-            : throw new InvalidOperationException($"The PKCS#11 PIN file '{PinFile}' ({SectionName}:PinFile) is empty.");
-    }
+    internal string ReadPin() => SecretSetting.Read(Pin, PinFile, $"{SectionName}:PinFile",
+        $"The PKCS#11 vault needs the token's user PIN: set {SectionName}:Pin or {SectionName}:PinFile.", "PKCS#11 PIN file");
 
     private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
