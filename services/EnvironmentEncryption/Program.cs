@@ -84,6 +84,8 @@ public sealed class Program
         services.AddHostedService<DataKeyCacheSweeper>();
         services.AddSingleton<DataKeyAccess>();
         services.AddSingleton<DataKeyRewrapper>();
+        services.AddSingleton<AlgorithmRewrapStarter>();
+        services.AddHostedService(provider => provider.GetRequiredService<AlgorithmRewrapStarter>());
         services.AddSingleton<RecordStore>();
         services.AddSingleton<RecordTransfer>();
         services.AddScoped<ICommandHandler<RegisterEnvironment>, RegisterEnvironmentHandler>();

@@ -47,8 +47,8 @@ public interface IKeyVault
         VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Wraps a data key under a tenant or platform key (D1) with the adapter's algorithm (recorded in the result: RSA-OAEP-SHA256
-    /// where the store can, see <see cref="WrappingAlgorithm"/>), once the key is the one <paramref name="key"/> expects (owner
+    /// Wraps a data key under a tenant or platform key (D1) with <see cref="PreferredWrappingAlgorithm"/> (recorded in the result:
+    /// RSA-OAEP-SHA256 where the store can, see <see cref="WrappingAlgorithm"/>), once the key is the one <paramref name="key"/> expects (owner
     /// and thumbprint); otherwise <see cref="VaultKeyOwnershipException"/>.
     /// </summary>
     Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default);
@@ -91,4 +91,11 @@ public interface IKeyVault
     /// use; idempotent and safe under concurrent callers (everyone gets the same key).
     /// </summary>
     Task<VaultKeyInfo> GetOrCreatePlatformKeyAsync(string region, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The <see cref="WrappingAlgorithm"/> that <see cref="WrapAsync"/> records: what this store wraps with now. A data key
+    /// recorded with another algorithm still unwraps (D3); K8 rewraps move it to this one. A store that does not say wraps
+    /// with <see cref="WrappingAlgorithm.RsaOaep256"/>.
+    /// </summary>
+    string PreferredWrappingAlgorithm => WrappingAlgorithm.RsaOaep256;
 }

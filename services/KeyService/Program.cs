@@ -52,6 +52,7 @@ public sealed class Program
         var services = builder.Services;
         services.AddValidation(); // here, not in the backbone: the generator finds the request types of this assembly
         services.AddKeyVault(builder.Configuration, vault => vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names);
+        services.AddSingleton<DeletedKeyCustody>();
         services.AddSingleton(builder.Configuration.GetSection("Rules").Get<TenantKeyRules>() ?? new TenantKeyRules());
         services.AddSingleton<IIntegrationEventMap, KeyServiceIntegrationEvents>();
         services.AddSingleton<TenantKeyFactsReader>();

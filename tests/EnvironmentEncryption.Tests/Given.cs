@@ -19,8 +19,13 @@ public static class An
     public static WrappedDataKey PlatformKey(string dataKeyId = "dk-1") =>
         new(dataKeyId, EnvironmentProtection.PlatformKey, null, "thumb-platform-europe", "platform-europe", "pv1", [1, 2, 3], T0);
 
-    public static WrappedDataKey TenantKey(string keyId = "k1", string dataKeyId = "dk-1", string? thumbprint = null, string? vaultKeyId = null) =>
-        new(dataKeyId, EnvironmentProtection.TenantKey, keyId, thumbprint ?? $"thumb-{keyId}", vaultKeyId ?? $"vault-{keyId}", "v1", [4, 5, 6], T0);
+    /// <summary>What the vault of these tests wraps with (the local store's algorithm; data keys without a record read as it, D3).</summary>
+    public const string Algorithm = KeyPlatform.Vault.WrappingAlgorithm.RsaOaep256;
+
+    public static WrappedDataKey TenantKey(string keyId = "k1", string dataKeyId = "dk-1", string? thumbprint = null, string? vaultKeyId = null,
+        string? algorithm = null) =>
+        new(dataKeyId, EnvironmentProtection.TenantKey, keyId, thumbprint ?? $"thumb-{keyId}", vaultKeyId ?? $"vault-{keyId}", "v1", [4, 5, 6], T0,
+            algorithm);
 
     public static ActiveTenantKey Active(string keyId = "k1", DateTimeOffset? at = null, string? vaultKeyId = null, string? thumbprint = null,
         string region = Region) =>
@@ -46,11 +51,11 @@ public static class An
 
     /// <summary>Applied as since V3: a fresh data key <paramref name="dataKeyId"/> under the tenant key replaced the platform one.</summary>
     public static object[] UnderTenantKey(string keyId = "k1", string environment = Environment, EnvironmentType type = EnvironmentType.Sandbox,
-        string name = "Contoso Sales", string region = Region, string dataKeyId = "dk-1", string? thumbprint = null) =>
+        string name = "Contoso Sales", string region = Region, string dataKeyId = "dk-1", string? thumbprint = null, string? algorithm = null) =>
     [
         .. UnderPlatformKey(environment, type, name: name, region: region, dataKeyId: PlatformDataKeyId),
         .. Applying(keyId, region, T0.AddDays(-5)),
-        new DataKeyReplaced(TenantKey(keyId, dataKeyId, thumbprint), PlatformDataKeyId, "thumb-platform-europe", null, RewrapReason.TenantKeyApplied,
+        new DataKeyReplaced(TenantKey(keyId, dataKeyId, thumbprint, algorithm: algorithm), PlatformDataKeyId, "thumb-platform-europe", null, RewrapReason.TenantKeyApplied,
             2, T0.AddDays(-5)),
         new TenantKeyApplied(keyId, T0.AddDays(-5)),
     ];

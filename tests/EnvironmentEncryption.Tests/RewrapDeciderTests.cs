@@ -1,5 +1,6 @@
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.Environments;
+using KeyPlatform.Vault;
 
 namespace EnvironmentEncryption.Tests;
 
@@ -10,7 +11,7 @@ public sealed class RewrapDeciderTests
     public void Given_online_under_k1_When_k2_becomes_active_Then_the_data_key_is_rewrapped_once_without_going_offline_K8()
     {
         var state = An.State(An.UnderTenantKey("k1"));
-        EnvironmentDecider.NeedsRewrap(state, An.Active("k2")).ShouldBeTrue();
+        EnvironmentDecider.NeedsRewrap(state, An.Active("k2"), An.Algorithm).ShouldBeTrue();
 
         var decision = EnvironmentDecider.Decide(state, new RewrapDataKey(An.TenantKey("k2"), "run-1"), An.T0);
 
@@ -24,7 +25,7 @@ public sealed class RewrapDeciderTests
         decision.Events.ShouldNotContain(e => e is TenantKeyApplied);
 
         var after = EnvironmentDecider.Fold(state, decision.Events);
-        EnvironmentDecider.NeedsRewrap(after, An.Active("k2")).ShouldBeFalse();
+        EnvironmentDecider.NeedsRewrap(after, An.Active("k2"), An.Algorithm).ShouldBeFalse();
         EnvironmentDecider.Decide(after, new RewrapDataKey(An.TenantKey("k2"), "run-1"), An.T0).ShouldChangeNothing();
     }
 
@@ -33,7 +34,7 @@ public sealed class RewrapDeciderTests
     public void Given_Updating_When_a_rewrap_arrives_Then_nothing_changes_an_update_takes_a_fresh_data_key_V3_K8()
     {
         var state = An.State([.. An.UnderPlatformKey(), .. An.Applying("k1")]);
-        EnvironmentDecider.NeedsRewrap(state, An.Active("k1")).ShouldBeFalse();
+        EnvironmentDecider.NeedsRewrap(state, An.Active("k1"), An.Algorithm).ShouldBeFalse();
         EnvironmentDecider.NeedsFreshDataKey(state).ShouldBeTrue();
 
         EnvironmentDecider.Decide(state, new RewrapDataKey(An.TenantKey("k1"), null), An.T0).ShouldChangeNothing();
@@ -56,7 +57,7 @@ public sealed class RewrapDeciderTests
         };
 
         EnvironmentDecider.Decide(state, new RewrapDataKey(An.TenantKey("k2"), "run-1"), An.T0).ShouldChangeNothing();
-        if (given != "other data key") EnvironmentDecider.NeedsRewrap(state, An.Active("k2")).ShouldBeFalse();
+        if (given != "other data key") EnvironmentDecider.NeedsRewrap(state, An.Active("k2"), An.Algorithm).ShouldBeFalse();
     }
 
     [Fact]
@@ -68,6 +69,61 @@ public sealed class RewrapDeciderTests
 
         var updating = An.State([.. An.UnderPlatformKey(), .. An.Applying("k1")]);
         EnvironmentDecider.DecideRewrapFailure(updating, "k1", "gone", null, An.T0).ShouldChangeNothing();
+    }
+
+    [Fact]
+    [Trait("Rule", "K8")]
+    public void Given_online_under_the_active_key_recorded_with_another_algorithm_When_rewrapped_Then_the_same_data_key_moves_to_the_vaults_algorithm_K8()
+    {
+        // Data wrapped by SoftHSM (RSA-OAEP), now on a store that wraps with RSA-OAEP-256 (or a changed Vault:Pkcs11:WrappingAlgorithm).
+        var state = An.State(An.UnderTenantKey("k1", algorithm: WrappingAlgorithm.RsaOaep));
+        EnvironmentDecider.NeedsRewrap(state, An.Active("k1"), WrappingAlgorithm.RsaOaep).ShouldBeFalse();
+        EnvironmentDecider.NeedsRewrap(state, An.Active("k1"), WrappingAlgorithm.RsaOaep256).ShouldBeTrue();
+
+        var decision = EnvironmentDecider.Decide(state, new RewrapDataKey(An.TenantKey("k1", algorithm: WrappingAlgorithm.RsaOaep256), "run-a"), An.T0);
+
+        var rewrapped = decision.Single<DataKeyRewrapped>();
+        rewrapped.Reason.ShouldBe(RewrapReason.AlgorithmChanged);
+        (rewrapped.FromThumbprint, rewrapped.FromTenantKeyId).ShouldBe(("thumb-k1", "k1"));
+        rewrapped.DataKey.DataKeyId.ShouldBe("dk-1"); // D3: the same data key, nothing re-encrypted
+        decision.Events.ShouldNotContain(e => e is EncryptionStatusChanged); // same key, still Active: nothing to announce, no downtime
+        var after = EnvironmentDecider.Fold(state, decision.Events);
+        after!.State.ShouldBe(EnvironmentState.Active);
+        after!.DataKey!.Algorithm.ShouldBe(WrappingAlgorithm.RsaOaep256);
+        EnvironmentDecider.NeedsRewrap(after, An.Active("k1"), WrappingAlgorithm.RsaOaep256).ShouldBeFalse();
+        EnvironmentDecider.Decide(after, new RewrapDataKey(An.TenantKey("k1", algorithm: WrappingAlgorithm.RsaOaep256), "run-a"), An.T0)
+            .ShouldChangeNothing();
+    }
+
+    [Theory]
+    [Trait("Rule", "D3")]
+    [InlineData(null, WrappingAlgorithm.RsaOaep256, false)]
+    [InlineData(null, WrappingAlgorithm.RsaOaep, true)]
+    [InlineData(WrappingAlgorithm.RsaOaep, WrappingAlgorithm.RsaOaep, false)]
+    [InlineData(WrappingAlgorithm.RsaOaep256, WrappingAlgorithm.RsaOaep, true)]
+    public void A_data_key_recorded_before_algorithms_were_recorded_counts_as_RSA_OAEP_256_D3_K8(string? recorded, string preferred, bool needed)
+    {
+        var state = An.State(An.UnderTenantKey("k1", algorithm: recorded));
+
+        EnvironmentDecider.NeedsRewrap(state, An.Active("k1"), preferred).ShouldBe(needed);
+        var rewrap = EnvironmentDecider.Decide(state, new RewrapDataKey(An.TenantKey("k1", algorithm: preferred), null), An.T0);
+        if (needed) rewrap.Single<DataKeyRewrapped>().Reason.ShouldBe(RewrapReason.AlgorithmChanged);
+        else rewrap.ShouldChangeNothing();
+    }
+
+    [Theory]
+    [Trait("Rule", "K8")]
+    [InlineData("locked")]
+    [InlineData("updating")]
+    public void Locked_or_Updating_environments_are_not_moved_to_another_algorithm_K8_E6_V3(string given)
+    {
+        var state = given == "locked"
+            ? An.State([.. An.UnderTenantKey("k1", algorithm: WrappingAlgorithm.RsaOaep), .. An.Locked("k1")[^2..]])
+            : An.State([.. An.UnderTenantKey("k1", algorithm: WrappingAlgorithm.RsaOaep), new ReturnToPlatformKeyStarted(An.Tenant, An.Region, An.T0)]);
+
+        EnvironmentDecider.NeedsRewrap(state, An.Active("k1"), WrappingAlgorithm.RsaOaep256).ShouldBeFalse();
+        EnvironmentDecider.Decide(state, new RewrapDataKey(An.TenantKey("k1", algorithm: WrappingAlgorithm.RsaOaep256), null), An.T0)
+            .ShouldChangeNothing();
     }
 
     [Fact]

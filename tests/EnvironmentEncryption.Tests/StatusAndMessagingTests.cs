@@ -19,7 +19,7 @@ public sealed class StatusAndMessagingTests
     public void The_status_shows_the_key_the_lock_and_when_a_locked_environment_will_be_deleted_S4_T3()
     {
         var lockedAt = An.T0.AddHours(-2);
-        var status = EnvironmentStatusView.From(An.State(An.Locked("k1", lockedAt))!, An.Facts(An.Active("k1")), new EnvironmentRules());
+        var status = EnvironmentStatusView.From(An.State(An.Locked("k1", lockedAt))!, An.Facts(An.Active("k1")), new EnvironmentRules(), An.Algorithm);
 
         status.State.ShouldBe(EnvironmentState.Locked);
         status.Protection.ShouldBe(EnvironmentProtection.TenantKey);
@@ -29,8 +29,11 @@ public sealed class StatusAndMessagingTests
         status.RewrapPending.ShouldBeFalse();
         status.PlatformManagedComponents.ShouldBe(["Copilots and generative AI", "Search", "Elastic tables", "Mobile offline", "Activity log",
             "Mail server-side sync"]);
-        EnvironmentStatusView.From(An.State(An.UnderTenantKey("k1"))!, An.Facts(An.Active("k2")), new EnvironmentRules()).RewrapPending
+        EnvironmentStatusView.From(An.State(An.UnderTenantKey("k1"))!, An.Facts(An.Active("k2")), new EnvironmentRules(), An.Algorithm).RewrapPending
             .ShouldBeTrue();
+        // K8: the active key, but recorded with another algorithm than the vault wraps with now: a rewrap is pending too.
+        EnvironmentStatusView.From(An.State(An.UnderTenantKey("k1", algorithm: KeyPlatform.Vault.WrappingAlgorithm.RsaOaep))!,
+            An.Facts(An.Active("k1")), new EnvironmentRules(), An.Algorithm).RewrapPending.ShouldBeTrue();
     }
 
     [Fact]

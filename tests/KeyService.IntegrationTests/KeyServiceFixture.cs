@@ -38,7 +38,11 @@ public class KeyServiceFixture : IAsyncLifetime
         SagaBus = await TestBus.StartAsync(Broker, Sender.TenantLock);
         Host = new ServiceHost<KeyServiceApp>(Broker, "keys",
             settings: new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Debug" },
-            configureServices: services => services.AddSingleton<ILoggerProvider>(Logs));
+            configureServices: services =>
+            {
+                services.AddSingleton<ILoggerProvider>(Logs);
+                ConfigureServices(services);
+            });
         if (kestrel)
         {
             Host.UseKestrel(0);
@@ -46,6 +50,9 @@ public class KeyServiceFixture : IAsyncLifetime
         }
         _ = Host.CreateClient();
     }
+
+    /// <summary>What a fixture changes in the service's container (after the service's own registrations).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
 
     public async Task DisposeAsync()
     {

@@ -30,6 +30,9 @@ public sealed class DataKeyVault(IKeyVault vault)
 
     private readonly ConcurrentDictionary<string, WrappingKey> platformKeys = new(StringComparer.Ordinal);
 
+    /// <summary>What the vault wraps with now (K8 moves tenant-wrapped data keys recorded with another algorithm to it).</summary>
+    public string PreferredAlgorithm => vault.PreferredWrappingAlgorithm;
+
     /// <summary>E1: the region's platform key (created on first use by the vault; it never changes).</summary>
     public async Task<WrappingKey> PlatformKeyAsync(string region, CancellationToken cancellationToken)
     {
@@ -78,8 +81,9 @@ public sealed class DataKeyVault(IKeyVault vault)
             wrapped.Ciphertext, now, wrapped.Algorithm);
     }
 
-    /// <summary>K8, U2: the same data key, wrapped by <paramref name="target"/>, another key of the same tenant (V3: never from a
-    /// tenant key to the platform key or back). The data is not touched (D3).</summary>
+    /// <summary>K8, U2: the same data key, unwrapped with the algorithm it records and wrapped by <paramref name="target"/> (another
+    /// key of the same tenant, or the same one) with <see cref="PreferredAlgorithm"/>; V3: never from a tenant key to the platform
+    /// key or back. The data is not touched (D3).</summary>
     public async Task<WrappedDataKey> RewrapAsync(WrappedDataKey key, WrappingKey target, string tenantId, TenantFacts? facts,
         string region, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -5,6 +5,7 @@ using KeyPlatform.EnvironmentEncryption.Backups;
 using KeyPlatform.EnvironmentEncryption.Store;
 using KeyPlatform.EnvironmentEncryption.Tenants;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.Vault;
 
 namespace KeyPlatform.EnvironmentEncryption.Environments;
 
@@ -97,27 +98,31 @@ public static class EnvironmentDecider
 
     // ---------------------------------------------------------------- rewrap (K8)
 
-    /// <summary>Whether the environment's data key must be wrapped by <paramref name="target"/>: it is online under another
-    /// tenant key (K8). Locked environments are not touched (E6: maintenance stops; they are rewrapped at unlock, U2), and
-    /// an Updating one gets a fresh data key instead (V3, <see cref="NeedsFreshDataKey"/>).</summary>
-    public static bool NeedsRewrap(TenantEnvironment? state, ActiveTenantKey? target) =>
-        state?.DataKey is not null && target is not null
+    /// <summary>Whether the environment's data key must be wrapped anew by <paramref name="target"/>: it is online under another
+    /// tenant key (K8), or under this one but recorded with another algorithm than <paramref name="preferredAlgorithm"/>, the
+    /// one the vault wraps with now (see docs/decisions/0017). Locked environments are not touched (E6: maintenance stops; they
+    /// are rewrapped at unlock, U2), and an Updating one gets a fresh data key instead (V3, <see cref="NeedsFreshDataKey"/>).</summary>
+    public static bool NeedsRewrap(TenantEnvironment? state, ActiveTenantKey? target, string preferredAlgorithm) =>
+        state?.DataKey is { } current && target is not null
         && state.State == EnvironmentState.Active && state.Protection == EnvironmentProtection.TenantKey
-        && state.DataKey.Thumbprint != target.Thumbprint;
+        && (current.Thumbprint != target.Thumbprint || WrappingAlgorithm.OrDefault(current.Algorithm) != preferredAlgorithm);
 
-    /// <summary>K8: one rewrap per environment and target key; a repeat (redelivery, restart) finds it done and
+    /// <summary>K8: one rewrap per environment, target key and algorithm; a repeat (redelivery, restart) finds it done and
     /// changes nothing. Only online environments under a tenant key are rewrapped: V3 never moves a data key from the
-    /// platform key to a tenant key, so an Updating environment is left to <see cref="ReplaceDataKey"/>.</summary>
+    /// platform key to a tenant key, so an Updating environment is left to <see cref="ReplaceDataKey"/>. A rewrap under the
+    /// same key only moves the data key to the algorithm it was wrapped with now (<see cref="RewrapReason.AlgorithmChanged"/>).</summary>
     public static Decision Decide(TenantEnvironment? state, RewrapDataKey command, DateTimeOffset now)
     {
         var key = command.NewKey;
         if (key.Protection != EnvironmentProtection.TenantKey)
             throw new ArgumentException("K8 rewraps under a tenant key.", nameof(command));
         if (state?.DataKey is not { } current || key.DataKeyId != current.DataKeyId) return Decision.Nothing;
-        if (!(state.State == EnvironmentState.Active && state.Protection == EnvironmentProtection.TenantKey && current.Thumbprint != key.Thumbprint))
-            return Decision.Nothing;
+        if (!(state.State == EnvironmentState.Active && state.Protection == EnvironmentProtection.TenantKey)) return Decision.Nothing;
+        var sameKey = current.Thumbprint == key.Thumbprint;
+        if (sameKey && WrappingAlgorithm.OrDefault(current.Algorithm) == WrappingAlgorithm.OrDefault(key.Algorithm)) return Decision.Nothing;
 
-        return Emit(state, now, new DataKeyRewrapped(key, current.Thumbprint, current.TenantKeyId, RewrapReason.KeyActivated, command.RewrapId, now));
+        return Emit(state, now, new DataKeyRewrapped(key, current.Thumbprint, current.TenantKeyId,
+            sameKey ? RewrapReason.AlgorithmChanged : RewrapReason.KeyActivated, command.RewrapId, now));
     }
 
     /// <summary>K8: the data key could not be rewrapped for the new key; an online environment stays wrapped by its old

@@ -49,6 +49,10 @@ public enum RewrapReason
 
     /// <summary>U2: unlocked with the re-imported key.</summary>
     Unlocked,
+
+    /// <summary>K8: the same tenant key, but the data key was recorded with another algorithm than the vault wraps with now
+    /// (data wrapped by another store, or a changed <c>Vault:Pkcs11:WrappingAlgorithm</c>; docs/decisions/0017).</summary>
+    AlgorithmChanged,
 }
 
 /// <summary>A platform service registered the environment (E1: it starts under the platform key).</summary>

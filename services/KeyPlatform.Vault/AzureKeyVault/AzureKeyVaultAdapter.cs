@@ -45,6 +45,9 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
     private readonly ConcurrentDictionary<VaultKeyOwner, KeyVaultKey> _regionKeys = new();
     private readonly SemaphoreSlim _regionKeyGate = new(1, 1);
 
+    /// <summary>Key Vault's <c>RSA-OAEP-256</c>, what every wrap here records.</summary>
+    public string PreferredWrappingAlgorithm => WrapAlgorithm;
+
     public AzureKeyVaultAdapter(AzureKeyVaultOptions options, TimeProvider? timeProvider = null, ILogger<AzureKeyVaultAdapter>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -25,11 +25,13 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
     /// </summary>
     public const int KeyExchangeKeySizeBits = 4096;
 
-    /// <summary>What this vault wraps with (D1). It unwraps every <see cref="WrappingAlgorithm"/>, so data wrapped
-    /// elsewhere with RSA-OAEP (SHA-1) still opens after a key moved here.</summary>
-    public const string DataKeyWrappingAlgorithm = WrappingAlgorithm.RsaOaep256;
+    private const string DataKeyAlgorithm = WrappingAlgorithm.RsaOaep256;
 
-    private static readonly RSAEncryptionPadding DataKeyPadding = WrappingAlgorithm.Padding(DataKeyWrappingAlgorithm);
+    private static readonly RSAEncryptionPadding DataKeyPadding = WrappingAlgorithm.Padding(DataKeyAlgorithm);
+
+    /// <summary>What this vault wraps with (D1). It unwraps every <see cref="WrappingAlgorithm"/>, so data wrapped
+    /// elsewhere with RSA-OAEP (SHA-1) still opens after a key moved here, until K8 moves it to this one.</summary>
+    public string PreferredWrappingAlgorithm => DataKeyAlgorithm;
 
     private const string Columns =
         "key_id, version, purpose, name, tenant_id, region, thumbprint, public_key, sealed_private_key, created_at, seal_format";
@@ -137,7 +139,7 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
         CryptographicOperations.ZeroMemory(OpenPrivateKey(row));
         using var rsa = RSA.Create();
         rsa.ImportSubjectPublicKeyInfo(row.PublicKey, out _);
-        return new WrappedKey(row.KeyId, row.Version, rsa.Encrypt(plaintextKey.Span, DataKeyPadding), DataKeyWrappingAlgorithm);
+        return new WrappedKey(row.KeyId, row.Version, rsa.Encrypt(plaintextKey.Span, DataKeyPadding), DataKeyAlgorithm);
     }
 
     public async Task<UnwrappedKey> UnwrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> wrappedKey, string algorithm,

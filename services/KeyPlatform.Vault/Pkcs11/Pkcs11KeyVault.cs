@@ -43,8 +43,8 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         _regions = new VaultRegion(options.Regions);
     }
 
-    /// <summary>What <see cref="WrapAsync"/> wraps with.</summary>
-    public string DataKeyWrappingAlgorithm => _wrappingAlgorithm;
+    /// <summary>What <see cref="WrapAsync"/> wraps with: <c>Vault:Pkcs11:WrappingAlgorithm</c>.</summary>
+    public string PreferredWrappingAlgorithm => _wrappingAlgorithm;
 
     /// <summary>Loads the library, finds the token and logs in: a wrong library, token or PIN fails here, with its reason.</summary>
     public void Connect() => _token.Connect();

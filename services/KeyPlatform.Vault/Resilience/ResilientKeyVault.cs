@@ -104,4 +104,7 @@ public sealed class ResilientKeyVault : IKeyVault
 
     public Task<VaultKeyInfo> GetOrCreatePlatformKeyAsync(string region, CancellationToken cancellationToken = default) =>
         Run(token => _inner.GetOrCreatePlatformKeyAsync(region, token), cancellationToken);
+
+    /// <summary>The inner store's: it is the one that wraps.</summary>
+    public string PreferredWrappingAlgorithm => _inner.PreferredWrappingAlgorithm;
 }

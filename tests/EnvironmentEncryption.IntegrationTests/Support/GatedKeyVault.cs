@@ -13,6 +13,8 @@ public sealed class GatedKeyVault(IKeyVault inner) : IKeyVault
 
     public IKeyVault Inner => inner;
 
+    public string PreferredWrappingAlgorithm => inner.PreferredWrappingAlgorithm;
+
     /// <summary>Wraps under <paramref name="vaultKeyId"/> wait until the returned handle is disposed.</summary>
     public IDisposable HoldWrapsUnder(string vaultKeyId)
     {

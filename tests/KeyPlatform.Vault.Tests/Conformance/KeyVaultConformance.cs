@@ -54,6 +54,7 @@ public abstract class KeyVaultConformance
 
         unwrapped.PlaintextKey.ShouldBe(dataKey);
         wrapped.Algorithm.ShouldBe(ExpectedWrappingAlgorithm);
+        Vault.PreferredWrappingAlgorithm.ShouldBe(wrapped.Algorithm); // what K8 moves data keys to is what the store wraps with
         (wrapped.KeyId, wrapped.Version).ShouldBe((info.KeyId, info.Version));
         (unwrapped.KeyId, unwrapped.Version).ShouldBe((info.KeyId, info.Version));
         wrapped.Ciphertext.ShouldNotBe(dataKey);

@@ -10,7 +10,7 @@ public sealed class LocalKeyVaultConformance(VaultDatabase database) : KeyVaultC
 {
     protected override IKeyVault Vault { get; } = new ResilientKeyVault(database.Vault);
 
-    protected override string ExpectedWrappingAlgorithm => LocalKeyVault.DataKeyWrappingAlgorithm;
+    protected override string ExpectedWrappingAlgorithm => WrappingAlgorithm.RsaOaep256;
 
     protected override IKeyVault NewInstance() => new ResilientKeyVault(database.NewVault());
 
@@ -21,7 +21,7 @@ public sealed class LocalKeyVaultConformance(VaultDatabase database) : KeyVaultC
 
     [Fact, Trait("Rule", "D1")]
     public void The_local_vault_wraps_with_RSA_OAEP_SHA256_D1() =>
-        ExpectedWrappingAlgorithm.ShouldBe(WrappingAlgorithm.RsaOaep256);
+        database.Vault.PreferredWrappingAlgorithm.ShouldBe(WrappingAlgorithm.RsaOaep256);
 
     [Fact, Trait("Rule", "D3")]
     public async Task A_data_key_stored_before_algorithms_were_recorded_unwraps_as_RSA_OAEP_SHA256_D3()

@@ -180,7 +180,7 @@ public sealed class Pkcs11KeyVaultTests(SoftHsmToken token) : IClassFixture<Soft
 
         host.Services.GetRequiredService<IKeyVault>().ShouldBeOfType<ResilientKeyVault>();
         var vault = host.Services.GetRequiredService<Pkcs11KeyVault>();
-        vault.DataKeyWrappingAlgorithm.ShouldBe(WrappingAlgorithm.RsaOaep);
+        vault.PreferredWrappingAlgorithm.ShouldBe(WrappingAlgorithm.RsaOaep);
         (await host.Services.GetRequiredService<IKeyVault>().GetOrCreatePlatformKeyAsync("westeurope")).Owner
             .ShouldBe(VaultKeyOwner.Platform("westeurope"));
         await host.StopAsync();

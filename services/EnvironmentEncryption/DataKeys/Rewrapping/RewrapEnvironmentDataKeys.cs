@@ -286,14 +286,14 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, RecordTransfer transfer
         }
     }
 
-    /// <summary>K8: the same data key, wrapped by the tenant's new active key.</summary>
+    /// <summary>K8: the same data key, wrapped by the tenant's active key with the vault's algorithm.</summary>
     private async Task<Decision> RewrapOneAsync(TenantEnvironment? state, ActiveTenantKey? active, TenantFacts? facts, string region,
         string? rewrapId, string? targetKeyId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (active is null)
             return EnvironmentDecider.DecideRewrapFailure(state, targetKeyId ?? "",
                 $"The tenant has no Active key in region '{region}'.", rewrapId, now);
-        if (!EnvironmentDecider.NeedsRewrap(state, active)) return Decision.Nothing;
+        if (!EnvironmentDecider.NeedsRewrap(state, active, vault.PreferredAlgorithm)) return Decision.Nothing;
         try
         {
             var rewrapped = await vault.RewrapAsync(state!.DataKey!, WrappingKey.ForTenant(state.TenantId, active), state.TenantId, facts,

@@ -12,7 +12,7 @@ namespace KeyPlatform.EnvironmentEncryption.DataKeys.Rewrapping;
 /// thumbprint finds it in the vault after a re-import), and, in the same transaction, start K8 for every environment
 /// that must now be wrapped by it. Locked environments are left alone (E6); they are rewrapped when unlocked (U2).
 /// </summary>
-public sealed class TenantKeyActivatedConsumer(IDocumentStore store, TimeProvider time)
+public sealed class TenantKeyActivatedConsumer(IDocumentStore store, DataKeyVault vault, TimeProvider time)
     : IdempotentConsumer<TenantKeyActivated>(store, time)
 {
     protected override async Task HandleAsync(ConsumeContext<TenantKeyActivated> context, IDocumentSession session)
@@ -28,7 +28,7 @@ public sealed class TenantKeyActivatedConsumer(IDocumentStore store, TimeProvide
             .Where(e => e.TenantId == message.TenantId && e.Region == region && e.State == EnvironmentState.Active)
             .ToListAsync(context.CancellationToken);
         var target = became.ToKey();
-        var environmentIds = candidates.Where(e => EnvironmentDecider.NeedsRewrap(e, target))
+        var environmentIds = candidates.Where(e => EnvironmentDecider.NeedsRewrap(e, target, vault.PreferredAlgorithm))
             .Select(e => e.EnvironmentId).Order(StringComparer.Ordinal).ToList();
 
         var rewrapId = context.MessageId!.Value.ToString("N");

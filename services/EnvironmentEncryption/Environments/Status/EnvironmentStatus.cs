@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using KeyPlatform.Contracts.Environments;
+using KeyPlatform.EnvironmentEncryption.DataKeys;
 using KeyPlatform.EnvironmentEncryption.DataKeys.Rewrapping;
 using KeyPlatform.EnvironmentEncryption.Tenants;
 using KeyPlatform.ServiceDefaults.Commands;
@@ -31,11 +32,12 @@ public sealed record EnvironmentStatusView(
     IReadOnlyList<string> PlatformManagedComponents,
     DateTimeOffset ChangedAt)
 {
-    public static EnvironmentStatusView From(TenantEnvironment environment, TenantFacts? facts, EnvironmentRules rules) => new(
+    public static EnvironmentStatusView From(TenantEnvironment environment, TenantFacts? facts, EnvironmentRules rules,
+        string preferredAlgorithm) => new(
         environment.EnvironmentId, environment.TenantId, environment.Region, environment.Name, environment.Type, environment.Storage,
         environment.Version, environment.Protection, environment.TenantKeyId, environment.DataKey?.Thumbprint, environment.State,
         environment.ApplyingTenantKeyId, environment.LockedSince, environment.LockedSince + rules.LockedEnvironmentDeletion,
-        EnvironmentDecider.NeedsRewrap(environment, facts?.ActiveKey(environment.Region)) || EnvironmentDecider.NeedsFreshDataKey(environment),
+        EnvironmentDecider.NeedsRewrap(environment, facts?.ActiveKey(environment.Region), preferredAlgorithm) || EnvironmentDecider.NeedsFreshDataKey(environment),
         EnvironmentDecider.PlatformManagedComponents, environment.ChangedAt);
 }
 
@@ -48,7 +50,7 @@ public static class EnvironmentStatusEndpoints
     public static void MapEnvironmentStatus(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/v1/tenants/{tenantId}/environments",
-                async (HttpContext http, string tenantId, IQuerySession session, EnvironmentRules rules,
+                async (HttpContext http, string tenantId, IQuerySession session, EnvironmentRules rules, DataKeyVault vault,
                     [Range(1, Paging.MaxPage)] int? page, [Range(1, Paging.MaxPageSize)] int? pageSize, bool? includeDeleted) =>
                 {
                     if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
@@ -62,7 +64,7 @@ public static class EnvironmentStatusEndpoints
                     var runs = await session.Query<RewrapRun>().Where(r => r.TenantId == tenantId)
                         .OrderByDescending(r => r.StartedAt).Take(5).ToListAsync(http.RequestAborted);
                     return Results.Ok(new EnvironmentStatusPage(tenantId, number, size, total,
-                        environments.Select(e => EnvironmentStatusView.From(e, facts, rules)).ToList(),
+                        environments.Select(e => EnvironmentStatusView.From(e, facts, rules, vault.PreferredAlgorithm)).ToList(),
                         await RewrapProgressView.ReadAsync(session, runs, http.RequestAborted)));
                 })
             .Produces<EnvironmentStatusPage>()
@@ -71,14 +73,15 @@ public static class EnvironmentStatusEndpoints
             .WithSummary("S4: the encryption status of the tenant's environments, paged, with the latest key rewraps' progress");
 
         routes.MapGet("/v1/tenants/{tenantId}/environments/{environmentId}",
-                async (HttpContext http, string tenantId, string environmentId, IQuerySession session, EnvironmentRules rules) =>
+                async (HttpContext http, string tenantId, string environmentId, IQuerySession session, EnvironmentRules rules,
+                    DataKeyVault vault) =>
                 {
                     if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
                     var environment = await session.LoadAsync<TenantEnvironment>(TenantEnvironment.StreamKey(environmentId), http.RequestAborted);
                     if (environment is null || environment.TenantId != tenantId)
                         return QueryAccess.NotFound($"Tenant '{tenantId}' has no environment '{environmentId}'.");
                     var facts = await session.LoadAsync<TenantFacts>(TenantFacts.StreamKey(tenantId), http.RequestAborted);
-                    return Results.Ok(EnvironmentStatusView.From(environment, facts, rules));
+                    return Results.Ok(EnvironmentStatusView.From(environment, facts, rules, vault.PreferredAlgorithm));
                 })
             .Produces<EnvironmentStatusView>()
             .ProducesRefusals(StatusCodes.Status404NotFound)
