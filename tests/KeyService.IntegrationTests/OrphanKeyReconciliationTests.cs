@@ -25,7 +25,9 @@ public sealed class OrphanKeyReconciliationTests(KeyServiceFixture fixture) : IC
     private TimeSpan GracePeriod => fixture.Host.Services.GetRequiredService<OrphanKeyOptions>().GracePeriod;
 
     /// <summary>What the upload slice does before its append: the key is in the vault, and then the process dies.</summary>
-    private async Task<VaultKeyInfo> ImportedBeforeACrashAsync(string tenant)
+    private async Task<VaultKeyInfo> ImportedBeforeACrashAsync(string tenant) => await ImportStraightAsync(tenant);
+
+    private async Task<VaultKeyInfo> ImportStraightAsync(string tenant)
     {
         using var key = RSA.Create(2048);
         return await Vault.ImportAsync(new VaultKeyName($"{tenant}/{Region}/never recorded"), VaultKeyOwner.Tenant(tenant, Region), key);
@@ -46,11 +48,13 @@ public sealed class OrphanKeyReconciliationTests(KeyServiceFixture fixture) : IC
 
     [Fact]
     [Trait("Rule", "V1")]
-    public async Task An_orphan_older_than_the_grace_period_is_deleted_logged_and_counted_and_ring_keys_and_young_keys_stay_V1()
+    public async Task An_orphan_older_than_the_grace_period_is_deleted_logged_and_counted_and_ring_young_and_foreign_keys_stay_V1()
     {
         var (tenant, admin) = await fixture.EnabledTenantAsync();
         var orphan = await ImportedBeforeACrashAsync(tenant);
         var ringKey = await RingKeyAsync(tenant, admin);
+        // A tenant this deployment never enabled: its key is another deployment's (a store shared with it), not an orphan.
+        var foreign = await ImportStraightAsync($"elsewhere-{TestInfrastructure.UniqueSuffix()}");
         var reconciler = fixture.Host.Services.GetRequiredService<OrphanKeyReconciler>();
         long counted = 0;
         using var meter = new MeterListener();
@@ -73,6 +77,7 @@ public sealed class OrphanKeyReconciliationTests(KeyServiceFixture fixture) : IC
         (await Vault.ExistsAsync(orphan.KeyId)).ShouldBeFalse();
         (await Vault.ExistsAsync(ringKey)).ShouldBeTrue();
         (await Vault.ExistsAsync(young.KeyId)).ShouldBeTrue();
+        (await Vault.ExistsAsync(foreign.KeyId)).ShouldBeTrue();
         Interlocked.Read(ref counted).ShouldBeGreaterThanOrEqualTo(1);
         // One deletion, whichever round made it (the hosted timer may run one as the clock moves).
         var logged = fixture.Logs.Lines.Where(line => line.Contains(orphan.KeyId, StringComparison.Ordinal)).ShouldHaveSingleItem();

@@ -1,3 +1,4 @@
+using KeyPlatform.KeyService.Tenants;
 using KeyPlatform.ServiceDefaults.Telemetry;
 using KeyPlatform.Vault;
 using Marten;
@@ -8,7 +9,7 @@ namespace KeyPlatform.KeyService.TenantKeys.OrphanKeys;
 /// Deletes tenant keys the vault holds but no ring knows: imported just before a crash, before a late refusal, or twice
 /// by a retried import. A key is known when any ring's events name it (<see cref="KeyAdded"/>, <see cref="KeyReinstated"/>),
 /// whatever its state now; a key younger than <see cref="OrphanKeyOptions.GracePeriod"/> is left alone, because its event
-/// may still be on its way. Each deletion is logged (key id, tenant, region) and counted.
+/// may still be on its way; a key of a tenant this deployment never enabled is not its own. Each deletion is logged (key id, tenant, region) and counted.
 /// </summary>
 /// <remarks>
 /// The store is listed before the events are read, so a key whose event is appended in between is read as known. The
@@ -27,9 +28,9 @@ public sealed class OrphanKeyReconciler(IKeyVault vault, IDocumentStore store, O
             .ToListAsync(cancellationToken);
         if (candidates.Count == 0) return 0;
 
-        var known = await KnownVaultKeyIdsAsync(cancellationToken);
+        var (known, tenants) = await KnownAsync(cancellationToken);
         var deleted = 0;
-        foreach (var orphan in candidates.Where(key => !known.Contains(key.KeyId)))
+        foreach (var orphan in candidates.Where(key => !known.Contains(key.KeyId) && tenants.Contains(key.Owner.TenantId!)))
         {
             try
             {
@@ -53,11 +54,14 @@ public sealed class OrphanKeyReconciler(IKeyVault vault, IDocumentStore store, O
         return deleted;
     }
 
-    private async Task<HashSet<string>> KnownVaultKeyIdsAsync(CancellationToken cancellationToken)
+    /// <summary>The vault keys some ring names, and the tenants this deployment enabled (T1; no key is added before it).
+    /// A store key of any other tenant is not this deployment's (a store shared with another one) and is left alone.</summary>
+    private async Task<(HashSet<string> VaultKeyIds, HashSet<string> Tenants)> KnownAsync(CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession();
         var added = await session.Events.QueryRawEventDataOnly<KeyAdded>().Select(e => e.VaultKeyId).ToListAsync(cancellationToken);
         var reinstated = await session.Events.QueryRawEventDataOnly<KeyReinstated>().Select(e => e.VaultKeyId).ToListAsync(cancellationToken);
-        return [.. added, .. reinstated];
+        var tenants = await session.Events.QueryRawEventDataOnly<TenantEnabled>().Select(e => e.TenantId).ToListAsync(cancellationToken);
+        return ([.. added, .. reinstated], new HashSet<string>(tenants, StringComparer.Ordinal));
     }
 }
