@@ -73,6 +73,13 @@ public interface IKeyVault
     Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Every tenant key the store holds (live; Key Vault's soft-deleted keys are not listed), with its owner and creation
+    /// time, so keys that no ring knows any more can be found and deleted. Platform and key-exchange keys, keys of other
+    /// applications and tenant keys stored before owners were recorded are not listed.
+    /// </summary>
+    IAsyncEnumerable<VaultTenantKey> ListTenantKeysAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// What the store holds of a key, for the key inventory: held, deleted but recoverable (Azure Key Vault's soft-delete;
     /// not destroyed for D4 until purged), or destroyed. Stores without a recoverable state answer from
     /// <see cref="ExistsAsync"/>.

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Core;
@@ -255,6 +256,31 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
         return KeyVaultKeyId.Parse(VaultUri, keyId) is { } id && await FindAsync(id, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>
+    /// GET /keys (Key Vault lists each name once, with its latest version's tags, 25 to a page, following <c>nextLink</c>);
+    /// for every name tagged as a tenant key, GET /keys/{name}/versions, so each listed id is a full key identifier with
+    /// its version, as the ring records it. Soft-deleted keys are not listed (they are in /deletedkeys).
+    /// </summary>
+    public async IAsyncEnumerable<VaultTenantKey> ListTenantKeysAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var name in ListAsync("keys", "list keys", cancellationToken).ConfigureAwait(false))
+        {
+            if (name.Owner?.Purpose != KeyPurpose.Tenant || BaseKeyName(name.Kid) is not { } keyName)
+            {
+                continue;
+            }
+
+            await foreach (var version in ListAsync($"keys/{keyName}/versions", "list key versions", cancellationToken).ConfigureAwait(false))
+            {
+                if (version.Owner is { Purpose: KeyPurpose.Tenant } owner && KeyVaultKeyId.Parse(VaultUri, version.Kid) is { } id)
+                {
+                    yield return new VaultTenantKey(id.ToKid(VaultUri), owner, version.CreatedAt);
+                }
+            }
+        }
     }
 
     public async Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default)
@@ -560,6 +586,60 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         return key;
     }
 
+    /// <summary>The items of a Key Vault list (<c>{ value: [ { kid, attributes, tags } ], nextLink }</c>), page after page; a
+    /// 404 (the name is gone) is an empty list.</summary>
+    private async IAsyncEnumerable<ListedKey> ListAsync(string path, string operation,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var page = await _client.SendAsync(RequestMethod.Get, path, null, operation, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            List<ListedKey> items;
+            string? nextLink;
+            using (page)
+            {
+                if (page.IsNotFound)
+                {
+                    yield break;
+                }
+
+                items = page.Root.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Array
+                    ? value.EnumerateArray().Select(item => new ListedKey(
+                            item.TryGetProperty("kid", out var kid) ? kid.GetString() ?? "" : "",
+                            KeyVaultKey.OwnerOf(KeyVaultKey.ReadTags(item)),
+                            CreatedOf(item) is var created && created != long.MaxValue
+                                ? DateTimeOffset.FromUnixTimeSeconds(created)
+                                // Key Vault always sends it; an item without it is never old enough to be reconciled away.
+                                : DateTimeOffset.MaxValue))
+                        .ToList()
+                    : [];
+                nextLink = page.Root.TryGetProperty("nextLink", out var next) && next.ValueKind == JsonValueKind.String
+                    ? next.GetString()
+                    : null;
+            }
+
+            foreach (var item in items)
+            {
+                yield return item;
+            }
+
+            if (string.IsNullOrEmpty(nextLink))
+            {
+                yield break;
+            }
+
+            page = await _client.GetNextPageAsync(nextLink, operation, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The name in a key identifier without version (<c>{vault}/keys/{name}</c>, what GET /keys lists).</summary>
+    private string? BaseKeyName(string kid) =>
+        Uri.TryCreate(kid, UriKind.Absolute, out var uri)
+        && string.Equals(uri.GetLeftPart(UriPartial.Authority), VaultUri.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
+        && uri.AbsolutePath.Trim('/').Split('/') is ["keys", var name, ..] && KeyVaultKeyId.IsValidName(name)
+            ? name
+            : null;
+
     private static bool IsEnabled(JsonElement item) =>
         !item.TryGetProperty("attributes", out var attributes)
         || !attributes.TryGetProperty("enabled", out var enabled)
@@ -616,4 +696,6 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         Base64Url.DecodeFromChars(answer.Root.GetProperty("value").GetString());
 
     private sealed record DeletedKey(string? RecoveryLevel, DateTimeOffset? ScheduledPurgeAt);
+
+    private sealed record ListedKey(string Kid, VaultKeyOwner? Owner, DateTimeOffset CreatedAt);
 }

@@ -38,15 +38,38 @@ internal sealed class KeyVaultRestClient
     public Uri Vault => _vault;
 
     /// <summary>Sends one request; the body (already JSON) is zeroed by the caller after this returns.</summary>
-    public async Task<KeyVaultAnswer> SendAsync(RequestMethod method, string path, ReadOnlyMemory<byte>? body, string operation,
-        CancellationToken cancellationToken)
+    public Task<KeyVaultAnswer> SendAsync(RequestMethod method, string path, ReadOnlyMemory<byte>? body, string operation,
+        CancellationToken cancellationToken) =>
+        SendAsync(method, uri =>
+        {
+            uri.Reset(_vault);
+            uri.AppendPath(path, escape: false);
+            uri.AppendQuery("api-version", _apiVersion);
+        }, body, operation, cancellationToken);
+
+    /// <summary>
+    /// GETs the next page of a list (the <c>nextLink</c> of the previous page, sent as Key Vault wrote it: it carries the
+    /// api-version and the skip token). A link to another host is refused, so the bearer token never leaves the vault.
+    /// </summary>
+    public Task<KeyVaultAnswer> GetNextPageAsync(string nextLink, string operation, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(nextLink, UriKind.Absolute, out var link)
+            || !string.Equals(link.GetLeftPart(UriPartial.Authority), _vault.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new AzureKeyVaultRequestException(_vault, operation, 0, null,
+                "the vault answered with a next-page link to another host; it is not followed.");
+        }
+
+        return SendAsync(RequestMethod.Get, uri => uri.Reset(link), null, operation, cancellationToken);
+    }
+
+    private async Task<KeyVaultAnswer> SendAsync(RequestMethod method, Action<RequestUriBuilder> address, ReadOnlyMemory<byte>? body,
+        string operation, CancellationToken cancellationToken)
     {
         using var message = _pipeline.CreateMessage();
         var request = message.Request;
         request.Method = method;
-        request.Uri.Reset(_vault);
-        request.Uri.AppendPath(path, escape: false);
-        request.Uri.AppendQuery("api-version", _apiVersion);
+        address(request.Uri);
         request.Headers.Add(HttpHeader.Common.JsonContentType);
         if (body is { } content)
         {

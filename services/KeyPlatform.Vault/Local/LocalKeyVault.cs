@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using KeyPlatform.Vault.KeyFiles;
 using Npgsql;
@@ -193,6 +194,27 @@ public sealed class LocalKeyVault : IKeyVault, IAsyncDisposable, IDisposable
             $"SELECT EXISTS (SELECT 1 FROM {_schema.Table} WHERE key_id = @key_id)");
         command.Parameters.AddWithValue("key_id", keyId);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The tenant rows with an owner, oldest first; rows of seal format 1 (no owner) are left out.</summary>
+    public async IAsyncEnumerable<VaultTenantKey> ListTenantKeysAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await _schema.EnsureCreatedAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT key_id, tenant_id, region, created_at FROM {_schema.Table}
+            WHERE purpose = @purpose AND tenant_id IS NOT NULL AND region IS NOT NULL
+            ORDER BY created_at, key_id
+            """);
+        command.Parameters.AddWithValue("purpose", KeyPurpose.Tenant.ToDatabase());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new VaultTenantKey(
+                reader.GetString(0),
+                VaultKeyOwner.Tenant(reader.GetString(1), reader.GetString(2)),
+                reader.GetFieldValue<DateTimeOffset>(3));
+        }
     }
 
     public async Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using KeyPlatform.Vault.KeyFiles;
 using KeyPlatform.Vault.Local;
@@ -188,6 +189,35 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
         return OnToken(() => _token.Run(session => FindHandle(session, keyId) is not null), cancellationToken);
+    }
+
+    /// <summary>
+    /// The private-key objects whose <c>CKA_ID</c> records a tenant owner, read in one session on the thread pool; the
+    /// list is small (tenant keys of one deployment), so it is read whole before it is yielded.
+    /// </summary>
+    public async IAsyncEnumerable<VaultTenantKey> ListTenantKeysAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var keys = await OnToken(() => _token.Run(session =>
+        {
+            var found = new List<VaultTenantKey>();
+            foreach (var handle in session.FindAllObjects([Attribute(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY), Attribute(CKA.CKA_TOKEN, true)]))
+            {
+                var values = session.GetAttributeValue(handle, [CKA.CKA_LABEL, CKA.CKA_ID]);
+                if (values[0].GetValueAsString() is { Length: > 0 } label
+                    && TokenKey.Decode(values[1].GetValueAsByteArray()) is { Owner.Purpose: KeyPurpose.Tenant } record)
+                {
+                    found.Add(new VaultTenantKey(label, record.Owner, record.CreatedAt));
+                }
+            }
+
+            return found.OrderBy(key => key.CreatedAt).ThenBy(key => key.KeyId, StringComparer.Ordinal).ToList();
+        }), cancellationToken).ConfigureAwait(false);
+
+        foreach (var key in keys)
+        {
+            yield return key;
+        }
     }
 
     public Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using KeyPlatform.Vault.KeyFiles;
 using Microsoft.Extensions.Logging;
@@ -95,6 +96,21 @@ public sealed class ResilientKeyVault : IKeyVault
 
     public Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default) =>
         Run(token => _inner.ExistsAsync(keyId, token), cancellationToken);
+
+    /// <summary>
+    /// The listing is read whole inside the pipeline, so a transient fault restarts it from the first key rather than
+    /// yielding a key twice; then it is yielded.
+    /// </summary>
+    public async IAsyncEnumerable<VaultTenantKey> ListTenantKeysAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var keys = await Run(async token => await _inner.ListTenantKeysAsync(token).ToListAsync(token).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        foreach (var key in keys)
+        {
+            yield return key;
+        }
+    }
 
     public Task<VaultKeyState> GetStateAsync(string keyId, CancellationToken cancellationToken = default) =>
         Run(token => _inner.GetStateAsync(keyId, token), cancellationToken);

@@ -90,7 +90,7 @@ public static class TenantKeyDecider
     }
 
     /// <summary>L1, L2, L4: lock the ring with its Active key, proved by thumbprint; not within the L2 window after the
-    /// last key change, nor while a key is installing.</summary>
+    /// last key change, nor while a key is installing. Every Active, Available and Failed key is to be deleted.</summary>
     public static Decision Decide(TenantKeyRing? ring, LockTenantKeys command, TenantKeyRules rules, DateTimeOffset now)
     {
         if (ring?.Lock is { } current)
@@ -108,7 +108,10 @@ public static class TenantKeyDecider
                 $"The active key changed at {ring.LastActivatedAt:O}; no lock for {rules.NoLockAfterKeyChange.TotalHours:0} hours after a key change.",
                 allowedAt);
 
-        var toDelete = ring.Keys.Where(k => k.State is TenantKeyState.Active or TenantKeyState.Available).Select(k => k.KeyId).ToList();
+        // A Failed key is still in the vault (installing it failed, storing it did not): it goes too, so no key material
+        // of the tenant outlives the lock.
+        var toDelete = ring.Keys.Where(k => k.State is TenantKeyState.Active or TenantKeyState.Available or TenantKeyState.Failed)
+            .Select(k => k.KeyId).ToList();
         return Decision.Emit(new KeyRingLockStarted(command.LockCycleId, active.KeyId, toDelete, now));
     }
 

@@ -19,8 +19,8 @@ public sealed record KeyActivated(string KeyId, string VaultKeyId, string Thumbp
 /// <summary>K6: installing failed (the vault could not prove the key); the key is <c>Failed</c>.</summary>
 public sealed record KeyInstallationFailed(string KeyId, string Reason, DateTimeOffset FailedAt);
 
-/// <summary>L4 begins: the ring is locking for <paramref name="LockCycleId"/>; <paramref name="KeyIds"/> (every Active and
-/// Available key, the locking one included) are to be deleted from the vault. No key can be added or activated.</summary>
+/// <summary>L4 begins: the ring is locking for <paramref name="LockCycleId"/>; <paramref name="KeyIds"/> (every Active,
+/// Available and Failed key, the locking one included; a Failed key is in the vault too) are to be deleted from the vault. No key can be added or activated.</summary>
 public sealed record KeyRingLockStarted(string LockCycleId, string LockingKeyId, IReadOnlyList<string> KeyIds, DateTimeOffset StartedAt);
 
 /// <summary>L4 done: the keys are gone from the vault; the locking key is Locked (thumbprint only), the others Deleted.</summary>

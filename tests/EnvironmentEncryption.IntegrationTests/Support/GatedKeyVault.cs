@@ -58,6 +58,9 @@ public sealed class GatedKeyVault(IKeyVault inner) : IKeyVault
 
     public Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default) => inner.ExistsAsync(keyId, cancellationToken);
 
+    public IAsyncEnumerable<VaultTenantKey> ListTenantKeysAsync(CancellationToken cancellationToken = default) =>
+        inner.ListTenantKeysAsync(cancellationToken);
+
     public Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default) =>
         inner.GetOrCreateKeyExchangeKeyAsync(region, cancellationToken);
 

@@ -56,6 +56,44 @@ public sealed class AzureKeyVaultAdapterTests : IAsyncLifetime
     }
 
     [Fact, Trait("Rule", "V1")]
+    public async Task Tenant_keys_are_listed_across_pages_by_nextLink_with_their_versions_and_a_foreign_key_is_not_V1()
+    {
+        _server.PageSize = 2;
+        var vault = Adapter();
+        var imported = new List<VaultKeyInfo>();
+        for (var i = 0; i < 5; i++)
+        {
+            imported.Add(await ImportAsync(vault));
+        }
+
+        var platformKey = await vault.GetOrCreatePlatformKeyAsync("westeurope");
+        var pagesBefore = _server.ListPagesServed;
+
+        var listed = await vault.ListTenantKeysAsync().ToListAsync();
+
+        listed.Select(key => key.KeyId).ShouldBe(imported.Select(key => key.KeyId), ignoreOrder: true);
+        listed.ShouldAllBe(key => key.Owner == Contoso);
+        listed.ShouldNotContain(key => key.KeyId == platformKey.KeyId);
+        // Six names, two to a page: three pages of /keys, then one page of versions for each of the five tenant keys.
+        (_server.ListPagesServed - pagesBefore).ShouldBe(3 + 5);
+    }
+
+    [Fact, Trait("Rule", "V1")]
+    public async Task A_next_page_link_to_another_host_is_not_followed_V1()
+    {
+        var adapter = Adapter();
+        await ImportAsync(adapter);
+        await ImportAsync(adapter);
+        _server.PageSize = 1;
+        _server.NextLinkHost = "evil.example.net";
+
+        var refused = await Should.ThrowAsync<AzureKeyVaultRequestException>(() => adapter.ListTenantKeysAsync().ToListAsync().AsTask());
+
+        refused.Message.ShouldContain("another host");
+        _server.Requests.ShouldNotContain(request => request.Path.Contains("skiptoken", StringComparison.Ordinal));
+    }
+
+    [Fact, Trait("Rule", "V1")]
     public async Task A_challenge_naming_another_resource_is_not_followed_and_the_401_is_reported_V1()
     {
         _server.Tenant = "vault-tenant";

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -16,7 +17,7 @@ namespace KeyPlatform.Vault.Tests.AzureKeyVault;
 
 /// <summary>
 /// An in-process server that answers the subset of the Key Vault REST API (keys, api-version 7.5) the adapter uses, as
-/// Microsoft documents it: import (JWK or BYOK <c>key_hsm</c>), create, get, list versions, wrapkey, unwrapkey, sign,
+/// Microsoft documents it: import (JWK or BYOK <c>key_hsm</c>), create, get, list keys and versions (paged by <c>nextLink</c>), wrapkey, unwrapkey, sign,
 /// delete, get deleted, purge; with real RSA keys in memory. Requests need a bearer token (401 with Key Vault's
 /// challenge otherwise), a known api-version (400), permission (403); a name held by a soft-deleted key is a 409; a
 /// vault with purge protection refuses purges (403); faults (429 with Retry-After, 503) can be queued.
@@ -31,6 +32,7 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
     public const string Resource = "https://vault.azure.net";
     public static readonly Uri DefaultVaultUri = new("https://contoso-keys.vault.azure.net/");
 
+    private const int MaxResultsLimit = 25;
     private static readonly string[] ApiVersions = ["7.5", "7.6"];
     private readonly WebApplication _app;
     private readonly Lock _gate = new();
@@ -63,6 +65,16 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
     public int DeletedKeyShowsAfterGets { get; set; }
 
     public IReadOnlyCollection<RecordedRequest> Requests => _requests.ToArray();
+
+    /// <summary>Items per page of a list when the request names no <c>maxresults</c> (Key Vault: 25, also the most a request
+    /// may ask for); a test sets fewer to make lists span pages.</summary>
+    public int PageSize { get; set; } = MaxResultsLimit;
+
+    /// <summary>A host the server puts in <c>nextLink</c> instead of its own (a tampered answer), to see the adapter not follow it.</summary>
+    public string? NextLinkHost { get; set; }
+
+    /// <summary>How many pages of lists (/keys, /keys/{name}/versions) the server answered.</summary>
+    public int ListPagesServed { get; private set; }
 
     public static async Task<KeyVaultContractServer> StartAsync(Uri? vaultUri = null)
     {
@@ -206,7 +218,7 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
             ? await JsonNode.ParseAsync(request.Body) as JsonObject
             : null;
         var segments = (request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var (status, answer) = Dispatch(request.Method, segments, body);
+        var (status, answer) = Dispatch(request.Method, segments, body, request.Query);
         context.Response.StatusCode = status;
         if (answer is not null)
         {
@@ -228,15 +240,16 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
         return parts.Length == 3 && parts[0] == Tenant && parts[1] == $"{Resource}/.default" ? parts[2] : null;
     }
 
-    private (int Status, JsonNode? Body) Dispatch(string method, string[] path, JsonObject? body)
+    private (int Status, JsonNode? Body) Dispatch(string method, string[] path, JsonObject? body, IQueryCollection query)
     {
         lock (_gate)
         {
             return (method, path) switch
             {
+                ("GET", ["keys"]) => ListKeys(query),
                 ("PUT", ["keys", var name]) => Import(name, body!),
                 ("POST", ["keys", var name, "create"]) => Create(name, body!),
-                ("GET", ["keys", var name, "versions"]) => ListVersions(name),
+                ("GET", ["keys", var name, "versions"]) => ListVersions(name, query),
                 ("GET", ["keys", var name]) => Get(name, null),
                 ("GET", ["keys", var name, var version]) => Get(name, version),
                 ("POST", ["keys", var name, var version, var operation]) => Operate(name, version, operation, body!),
@@ -326,21 +339,62 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
         return (200, Bundle(name, version));
     }
 
-    private (int, JsonNode?) ListVersions(string name)
+    /// <summary>GET /keys: each name once, as its base identifier (no version) with the latest version's attributes and tags.</summary>
+    private (int, JsonNode?) ListKeys(IQueryCollection query) =>
+        Page("keys", query, _keys.OrderBy(key => key.Key, StringComparer.OrdinalIgnoreCase).Select(key => (JsonNode)new JsonObject
+        {
+            ["kid"] = $"{VaultUri.GetLeftPart(UriPartial.Authority)}/keys/{key.Key}",
+            ["attributes"] = Attributes(key.Value[^1]),
+            ["tags"] = Tags(key.Value[^1]),
+            ["managed"] = false,
+        }).ToList());
+
+    private (int, JsonNode?) ListVersions(string name, IQueryCollection query)
     {
         if (!_keys.TryGetValue(name, out var versions))
         {
             return NotFound(name);
         }
 
-        var items = new JsonArray(versions.Select(version => (JsonNode)new JsonObject
+        return Page($"keys/{name}/versions", query, versions.Select(version => (JsonNode)new JsonObject
         {
             ["kid"] = Kid(name, version),
             ["attributes"] = Attributes(version),
             ["tags"] = Tags(version),
             ["managed"] = false,
-        }).ToArray());
-        return (200, new JsonObject { ["value"] = items, ["nextLink"] = null });
+        }).ToList());
+    }
+
+    /// <summary>
+    /// One page of a list: <c>maxresults</c> (1 to 25, default 25; otherwise 400) items from the <c>$skiptoken</c> on, and a
+    /// <c>nextLink</c> (absolute, with api-version, maxresults and the next skip token) while more are left, null at the end.
+    /// </summary>
+    private (int, JsonNode?) Page(string path, IQueryCollection query, List<JsonNode> all)
+    {
+        var size = Math.Min(PageSize, MaxResultsLimit);
+        if (query.TryGetValue("maxresults", out var given))
+        {
+            if (!int.TryParse(given.ToString(), out size) || size is < 1 or > MaxResultsLimit)
+            {
+                return ErrorBody(400, "BadParameter", $"invalid maxresults: it must be between 1 and {MaxResultsLimit}.");
+            }
+        }
+
+        var skip = 0;
+        if (query.TryGetValue("$skiptoken", out var token)
+            && (!int.TryParse(Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.ToString())), out skip) || skip < 0))
+        {
+            return ErrorBody(400, "BadParameter", "The skip token is not valid.");
+        }
+
+        var items = new JsonArray(all.Skip(skip).Take(size).ToArray());
+        var next = skip + size < all.Count
+            ? $"{(NextLinkHost is { } host ? $"https://{host}" : VaultUri.GetLeftPart(UriPartial.Authority))}/{path}?api-version={query["api-version"]}&$skiptoken=" +
+              $"{Base64Url.EncodeToString(Encoding.UTF8.GetBytes((skip + size).ToString(System.Globalization.CultureInfo.InvariantCulture)))}" +
+              $"&maxresults={size}"
+            : null;
+        ListPagesServed++;
+        return (200, new JsonObject { ["value"] = items, ["nextLink"] = next });
     }
 
     private (int, JsonNode?) Get(string name, string? version) =>

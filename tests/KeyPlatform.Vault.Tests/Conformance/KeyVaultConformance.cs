@@ -257,6 +257,28 @@ public abstract class KeyVaultConformance
         await Should.ThrowAsync<VaultKeyNotFoundException>(() => Vault.GetThumbprintAsync(info.KeyId));
     }
 
+    [Fact, Trait("Rule", "V1")]
+    public async Task The_store_lists_its_tenant_keys_with_owner_and_creation_time_and_no_region_keys_V1()
+    {
+        using var tenantKey = TestKeys.FixtureRsa2048();
+        var contoso = await Vault.ImportAsync(new VaultKeyName("listed"), Contoso, tenantKey);
+        var fabrikam = (await Vault.GenerateAsync(new VaultKeyName("listed too"), Fabrikam, "a password")).Info;
+        var deleted = await Vault.ImportAsync(new VaultKeyName("deleted"), Contoso, tenantKey);
+        await Vault.DeleteAsync(deleted.KeyId);
+        var platformKey = await Vault.GetOrCreatePlatformKeyAsync("westeurope");
+        var keyExchangeKey = await Vault.GetOrCreateKeyExchangeKeyAsync(ByokRegion);
+
+        // Another instance (another process) lists the same: the listing is read from the store.
+        var listed = await NewInstance().ListTenantKeysAsync().ToListAsync();
+
+        listed.ShouldContain(new VaultTenantKey(contoso.KeyId, Contoso, contoso.CreatedAt));
+        listed.ShouldContain(new VaultTenantKey(fabrikam.KeyId, Fabrikam, fabrikam.CreatedAt));
+        listed.ShouldNotContain(key => key.KeyId == deleted.KeyId);
+        listed.ShouldNotContain(key => key.KeyId == platformKey.KeyId || key.KeyId == keyExchangeKey.Kid);
+        listed.ShouldAllBe(key => key.Owner.Purpose == KeyPurpose.Tenant);
+        listed.Select(key => key.KeyId).ShouldBeUnique();
+    }
+
     [Fact, Trait("Rule", "D4")]
     public async Task Platform_and_key_exchange_keys_cannot_be_deleted_and_a_key_exchange_key_wraps_nothing_D4()
     {

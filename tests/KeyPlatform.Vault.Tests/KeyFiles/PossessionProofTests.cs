@@ -137,6 +137,9 @@ public sealed class PossessionProofTests(VaultDatabase database) : IClassFixture
 
         public Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public IAsyncEnumerable<VaultTenantKey> ListTenantKeysAsync(CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
         public Task<KeyExchangeKeyInfo> GetOrCreateKeyExchangeKeyAsync(string region, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 

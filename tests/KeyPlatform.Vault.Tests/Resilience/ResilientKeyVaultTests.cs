@@ -88,6 +88,24 @@ public sealed class ResilientKeyVaultTests
         await Should.ThrowAsync<TimeoutRejectedException>(() => new ResilientKeyVault(inner, options).ExistsAsync("k"));
     }
 
+    [Fact, Trait("Rule", "V1")]
+    public async Task A_listing_that_fails_transiently_halfway_is_read_again_from_the_start_and_yields_each_key_once_V1()
+    {
+        var inner = new FlakyVault(failuresBeforeSuccess: 1, failure: new TimeoutException());
+        var options = new VaultResilienceOptions { MaxRetryAttempts = 2, BaseDelay = TimeSpan.Zero };
+
+        var listed = await new ResilientKeyVault(inner, options).ListTenantKeysAsync().ToListAsync();
+
+        listed.ShouldBe(ListedKeys);
+        inner.Calls.ShouldBe(2);
+    }
+
+    private static readonly VaultTenantKey[] ListedKeys =
+    [
+        new("key-1", VaultKeyOwner.Tenant("contoso", "westeurope"), DateTimeOffset.UnixEpoch),
+        new("key-2", VaultKeyOwner.Tenant("fabrikam", "westeurope"), DateTimeOffset.UnixEpoch),
+    ];
+
     /// <summary>Fails (or hangs, when <c>failure</c> is null) a number of times, then answers.</summary>
     private sealed class FlakyVault(int failuresBeforeSuccess, Exception? failure) : IKeyVault
     {
@@ -108,6 +126,24 @@ public sealed class ResilientKeyVaultTests
             }
 
             return true;
+        }
+
+        /// <summary>Yields one key, then fails (or hangs) mid-listing while failures are left; then yields both keys.</summary>
+        public async IAsyncEnumerable<VaultTenantKey> ListTenantKeysAsync(
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            yield return ListedKeys[0];
+            if (Interlocked.Increment(ref _calls) <= failuresBeforeSuccess)
+            {
+                if (failure is not null)
+                {
+                    throw failure;
+                }
+
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+
+            yield return ListedKeys[1];
         }
 
         public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey, CancellationToken cancellationToken = default) =>

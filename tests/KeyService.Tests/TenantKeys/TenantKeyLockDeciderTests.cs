@@ -56,13 +56,31 @@ public sealed class TenantKeyLockDeciderTests
 
     [Fact]
     [Trait("Rule", "L4")]
-    public void Given_72h_passed_When_locking_with_the_Active_key_Then_every_Active_and_Available_key_is_to_be_deleted_L4()
+    public void Given_72h_passed_When_locking_with_the_Active_key_Then_every_Active_Available_and_Failed_key_is_to_be_deleted_L4()
     {
         var decision = TenantKeyDecider.Decide(Ring(), Lock(), Rules72h, T0.AddHours(72));
 
         var started = decision.Events.ShouldHaveSingleItem().ShouldBeOfType<KeyRingLockStarted>();
         started.LockingKeyId.ShouldBe("k1");
-        started.KeyIds.ShouldBe(["k1", "k2"]);
+        started.KeyIds.ShouldBe(["k1", "k2", "k3"]);
+    }
+
+    [Fact]
+    [Trait("Rule", "L4")]
+    public void Given_a_Failed_key_When_the_lock_completes_Then_it_is_Deleted_like_the_Available_one_and_only_the_locking_key_is_Locked_L4()
+    {
+        var ring = Ring();
+        var started = TenantKeyDecider.Decide(ring, Lock(), Rules72h, T0.AddHours(72)).Events.ShouldHaveSingleItem()
+            .ShouldBeOfType<KeyRingLockStarted>();
+        ring = ring.Apply(started);
+
+        var locked = TenantKeyDecider.Decide(ring, new CompleteKeyRingLock("cycle-1"), T0.AddHours(73)).Events
+            .ShouldHaveSingleItem().ShouldBeOfType<KeyRingLocked>();
+        var after = ring.Apply(locked);
+
+        locked.DeletedKeyIds.ShouldBe(["k2", "k3"]);
+        after.Find("k3")!.State.ShouldBe(TenantKeyState.Deleted);
+        after.Find("k1")!.State.ShouldBe(TenantKeyState.Locked);
     }
 
     [Fact]
