@@ -40,6 +40,9 @@ public sealed class PurgeProtectedKeyVault(IKeyVault inner, TimeProvider time) :
 
     public string PreferredWrappingAlgorithm => inner.PreferredWrappingAlgorithm;
 
+    public IAsyncEnumerable<VaultTenantKey> ListTenantKeysAsync(CancellationToken cancellationToken = default) =>
+        inner.ListTenantKeysAsync(cancellationToken);
+
     public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey, CancellationToken cancellationToken = default) =>
         inner.ImportAsync(name, owner, privateKey, cancellationToken);
 
