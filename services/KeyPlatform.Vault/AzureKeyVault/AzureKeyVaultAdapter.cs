@@ -50,8 +50,8 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _client = new KeyVaultRestClient(options, AzureCredentials.Create(options));
         _time = timeProvider ?? TimeProvider.System;
+        _client = new KeyVaultRestClient(options, AzureCredentials.Create(options), _time);
         _logger = logger ?? NullLogger<AzureKeyVaultAdapter>.Instance;
         _regions = new VaultRegion(options.Regions);
     }

@@ -10,22 +10,30 @@ namespace KeyPlatform.Vault.AzureKeyVault;
 /// The Key Vault REST calls over one Azure.Core <see cref="HttpPipeline"/>: bearer token with Key Vault's challenge,
 /// Azure.Core's retry policy (exponential, Retry-After honoured on 429 and 503), Azure.Core's logging with its default
 /// redaction (no bodies, no Authorization, only the <c>api-version</c> query parameter shown). A 2xx or 404 is an
-/// answer; every other status throws <see cref="AzureKeyVaultRequestException"/>.
+/// answer; every other status throws <see cref="AzureKeyVaultRequestException"/>. Each try is limited by
+/// <see cref="AzureKeyVaultOptions.NetworkTimeout"/>, the request with all its tries and waits by
+/// <see cref="AzureKeyVaultOptions.RequestTimeout"/> (on the <see cref="TimeProvider"/>); past either it is a
+/// <see cref="TimeoutException"/>.
 /// </summary>
 internal sealed class KeyVaultRestClient
 {
     private readonly HttpPipeline _pipeline;
     private readonly Uri _vault;
     private readonly string _apiVersion;
+    private readonly TimeSpan _requestTimeout;
+    private readonly TimeProvider _time;
 
-    public KeyVaultRestClient(AzureKeyVaultOptions options, TokenCredential credential)
+    public KeyVaultRestClient(AzureKeyVaultOptions options, TokenCredential credential, TimeProvider time)
     {
         _vault = options.VaultUri!;
         _apiVersion = options.ApiVersion;
+        _requestTimeout = options.RequestTimeout;
+        _time = time;
         var clientOptions = new KeyVaultClientOptions();
         clientOptions.Retry.MaxRetries = options.MaxRetries;
         clientOptions.Retry.Mode = RetryMode.Exponential;
         clientOptions.Retry.Delay = options.RetryDelay;
+        clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
         clientOptions.Diagnostics.IsLoggingContentEnabled = false;
         if (options.Transport is { } transport)
         {
@@ -53,9 +61,17 @@ internal sealed class KeyVaultRestClient
             request.Content = RequestContent.Create(content);
         }
 
+        using var budget = new CancellationTokenSource(_requestTimeout, _time);
+        using var limited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         try
         {
-            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            await _pipeline.SendAsync(message, limited.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException failure) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The request budget ran out, or the last try exceeded the network timeout: a timeout, as the decorator knows it.
+            throw new TimeoutException(
+                $"The vault {_vault} did not answer the request to {operation} in time (with the pipeline's retries).", failure);
         }
         catch (RequestFailedException failure)
         {
