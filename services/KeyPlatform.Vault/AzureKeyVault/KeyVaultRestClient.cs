@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
 using Azure.Core;
@@ -85,10 +89,11 @@ internal sealed class KeyVaultRestClient
         }
 
         var response = message.Response;
-        var document = response.Content.ToMemory().Length == 0 ? null : TryParse(response.Content.ToMemory());
+        var received = response.Content.ToMemory();
+        var document = received.Length == 0 ? null : TryParse(received);
         if (response.Status is >= 200 and < 300 || response.Status == 404)
         {
-            return new KeyVaultAnswer(response.Status, document);
+            return new KeyVaultAnswer(response.Status, document, received);
         }
 
         using (document)
@@ -140,12 +145,64 @@ internal sealed class KeyVaultRestClient
     private sealed class KeyVaultClientOptions : ClientOptions;
 }
 
-/// <summary>A 2xx or 404 answer: its status and its JSON body (null when there was none). Dispose it.</summary>
-internal sealed record KeyVaultAnswer(int Status, JsonDocument? Body) : IDisposable
+/// <summary>
+/// A 2xx or 404 answer: its status, its JSON body (null when there was none) and the bytes it was read from. Dispose it;
+/// after <see cref="TakeSecretValue"/> disposing also zeroes those bytes.
+/// </summary>
+internal sealed class KeyVaultAnswer(int status, JsonDocument? body, ReadOnlyMemory<byte> content = default) : IDisposable
 {
+    private bool _secret;
+
+    public int Status => status;
+
     public bool IsNotFound => Status == 404;
 
-    public JsonElement Root => Body?.RootElement ?? throw new InvalidOperationException("The vault's answer had no body.");
+    public JsonElement Root => body?.RootElement ?? throw new InvalidOperationException("The vault's answer had no body.");
 
-    public void Dispose() => Body?.Dispose();
+    /// <summary>
+    /// The base64url <c>value</c> of a key operation that returns key material (unwrapkey), decoded from its UTF-8 bytes
+    /// into an array the caller owns and zeroes; never a string. The answer's bytes are zeroed when it is disposed.
+    /// </summary>
+    public byte[] TakeSecretValue()
+    {
+        _secret = true;
+        var value = Root.GetProperty("value");
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw new InvalidOperationException("The vault's answer has no value.");
+        }
+
+        // The raw token with its quotes; base64url needs no JSON escapes, so an escaped value is not one Key Vault sends.
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        var encoded = raw[1..^1];
+        if (encoded.Contains((byte)'\\'))
+        {
+            throw new InvalidOperationException("The vault's answer carries an escaped value, which base64url never needs.");
+        }
+
+        var decoded = new byte[Base64Url.GetMaxDecodedLength(encoded.Length)];
+        if (Base64Url.DecodeFromUtf8(encoded, decoded, out _, out var written) != OperationStatus.Done)
+        {
+            CryptographicOperations.ZeroMemory(decoded);
+            throw new InvalidOperationException("The vault's answer value is not base64url.");
+        }
+
+        if (written == decoded.Length)
+        {
+            return decoded;
+        }
+
+        var exact = decoded.AsSpan(0, written).ToArray();
+        CryptographicOperations.ZeroMemory(decoded);
+        return exact;
+    }
+
+    public void Dispose()
+    {
+        body?.Dispose();
+        if (_secret)
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsMemory(content).Span);
+        }
+    }
 }

@@ -62,6 +62,15 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
     /// <summary>GETs of /deletedkeys/{name} answered 404 after a delete, before the deleted key shows (eventual consistency).</summary>
     public int DeletedKeyShowsAfterGets { get; set; }
 
+    /// <summary>
+    /// DELETE /keys/{name} requests that delete the key but whose answer is lost (a gateway's 503): the pipeline retries and
+    /// the retry finds the key gone (404).
+    /// </summary>
+    public int LostDeleteAnswers { get; set; }
+
+    /// <summary>HTTP methods the identity may not use (403), e.g. DELETE for an identity without the delete permission.</summary>
+    public HashSet<string> ForbiddenMethods { get; } = new(StringComparer.Ordinal);
+
     public IReadOnlyCollection<RecordedRequest> Requests => _requests.ToArray();
 
     public static async Task<KeyVaultContractServer> StartAsync(Uri? vaultUri = null)
@@ -194,7 +203,7 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
             return;
         }
 
-        if (WithoutPermission.Contains(identity))
+        if (WithoutPermission.Contains(identity) || ForbiddenMethods.Contains(request.Method))
         {
             await Error(context, 403, "Forbidden",
                 $"The user, group or application 'appid={identity}' does not have keys permission on key vault '{VaultUri.Host}'.",
@@ -207,6 +216,13 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
             : null;
         var segments = (request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
         var (status, answer) = Dispatch(request.Method, segments, body);
+        if (request.Method == "DELETE" && segments is ["keys", _] && status == 200 && LostDeleteAnswers > 0)
+        {
+            LostDeleteAnswers--;
+            await Error(context, 503, "ServiceUnavailable", "The service is temporarily unavailable.");
+            return;
+        }
+
         context.Response.StatusCode = status;
         if (answer is not null)
         {
