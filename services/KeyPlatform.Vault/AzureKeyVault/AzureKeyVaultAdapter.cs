@@ -54,8 +54,8 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _client = new KeyVaultRestClient(options, AzureCredentials.Create(options));
         _time = timeProvider ?? TimeProvider.System;
+        _client = new KeyVaultRestClient(options, AzureCredentials.Create(options), _time);
         _logger = logger ?? NullLogger<AzureKeyVaultAdapter>.Instance;
         _regions = new VaultRegion(options.Regions);
     }
@@ -138,7 +138,27 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         }
         finally
         {
+            await DestroyProofKeyAsync(name).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Deletes and purges the proof's temporary copy. A failure here must not replace the proof's own result (the copy can
+    /// only sign and expires in minutes): it is logged, with the vault's status and error code and no key material, for the
+    /// orphan reconciliation.
+    /// </summary>
+    private async Task DestroyProofKeyAsync(string name)
+    {
+        try
+        {
             await DestroyAsync(name, purge: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception failure) when (failure is AzureKeyVaultRequestException or TimeoutException or InvalidOperationException)
+        {
+            _logger.LogWarning(
+                "The possession proof's temporary key {KeyName} in {Vault} could not be deleted and purged ({ExceptionType}, status {Status}, {ErrorCode}); it expires and can only sign.",
+                name, VaultUri, failure.GetType().Name, (failure as AzureKeyVaultRequestException)?.Status,
+                (failure as AzureKeyVaultRequestException)?.ErrorCode);
         }
     }
 
@@ -191,7 +211,8 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
 
         using (answer)
         {
-            return new UnwrappedKey(found.Kid, found.Id.Version, Value(RequireFound(answer, found.Kid)));
+            // The data key is decoded from the answer's UTF-8 bytes, which are zeroed with the answer: no string holds it.
+            return new UnwrappedKey(found.Kid, found.Id.Version, RequireFound(answer, found.Kid).TakeSecretValue());
         }
     }
 
@@ -207,24 +228,32 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         if (key is null)
         {
             // Already deleted; a delete interrupted before its purge is finished here.
-            if (_options.PurgeOnDelete && await FindDeletedAsync(id, cancellationToken).ConfigureAwait(false) is { } deleted
-                && KeyVaultKey.IsPurgeable(deleted.RecoveryLevel))
+            if (_options.PurgeOnDelete && await FindDeletedAsync(id, cancellationToken).ConfigureAwait(false) is { } deleted)
             {
-                await PurgeAsync(id.Name, cancellationToken).ConfigureAwait(false);
+                RequireTenantKey(keyId, deleted.Owner);
+                if (KeyVaultKey.IsPurgeable(deleted.RecoveryLevel))
+                {
+                    await PurgeAsync(id.Name, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             return false;
         }
 
-        if (key.Owner?.Purpose != KeyPurpose.Tenant)
-        {
-            throw new InvalidOperationException(key.Owner is { } owner
-                ? $"Key '{keyId}' is {owner}; only tenant keys can be deleted."
-                : $"Key '{keyId}' is not a key of this platform; it is left alone.");
-        }
-
+        RequireTenantKey(keyId, key.Owner);
         await DestroyAsync(id.Name, _options.PurgeOnDelete, cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>Only tenant keys are deleted or purged; a platform, key-exchange or foreign key is left alone.</summary>
+    private static void RequireTenantKey(string keyId, VaultKeyOwner? owner)
+    {
+        if (owner?.Purpose != KeyPurpose.Tenant)
+        {
+            throw new InvalidOperationException(owner is { } known
+                ? $"Key '{keyId}' is {known}; only tenant keys can be deleted."
+                : $"Key '{keyId}' is not a key of this platform; it is left alone.");
+        }
     }
 
     public async Task<VaultKeyState> GetStateAsync(string keyId, CancellationToken cancellationToken = default)
@@ -434,7 +463,7 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         }
 
         var key = KeyVaultKey.FromBundle(VaultUri, answer.Root);
-        return key.Id == id ? new DeletedKey(key.RecoveryLevel, ScheduledPurge(answer.Root)) : null;
+        return key.Id == id ? new DeletedKey(key.RecoveryLevel, ScheduledPurge(answer.Root), key.Owner) : null;
     }
 
     /// <summary>
@@ -444,27 +473,31 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
     /// </summary>
     private async Task DestroyAsync(string name, bool purge, CancellationToken cancellationToken)
     {
-        using var deleted = await _client.SendAsync(RequestMethod.Delete, $"keys/{name}", null, "delete key", cancellationToken)
-            .ConfigureAwait(false);
-        ForgetName(name);
-        if (deleted.IsNotFound)
+        bool notFound;
+        string? level;
+        DateTimeOffset? scheduledPurge;
+        using (var deleted = await _client.SendAsync(RequestMethod.Delete, $"keys/{name}", null, "delete key", cancellationToken)
+                   .ConfigureAwait(false))
         {
-            return;
+            ForgetName(name);
+            notFound = deleted.IsNotFound;
+            if (notFound && !purge)
+            {
+                return;
+            }
+
+            // A 404 is most often the pipeline's retry of a DELETE whose first try went through: the key may be soft-deleted
+            // and still to purge, so the recovery level is read from the deleted key once it shows.
+            level = notFound ? null : RecoveryLevel(deleted.Root);
+            scheduledPurge = notFound ? null : ScheduledPurge(deleted.Root);
+            if (!notFound && KeyVaultKey.IsSoftDeleteOff(level))
+            {
+                return;
+            }
         }
 
-        var level = deleted.Root.TryGetProperty("attributes", out var attributes) && attributes.TryGetProperty("recoveryLevel", out var value)
-            ? value.GetString()
-            : null;
-        if (KeyVaultKey.IsSoftDeleteOff(level))
+        if (!notFound && !IsPurgeWanted(name, purge, level, scheduledPurge))
         {
-            return;
-        }
-
-        if (!purge || !KeyVaultKey.IsPurgeable(level))
-        {
-            _logger.LogWarning(
-                "Key {KeyName} in {Vault} is deleted but recoverable ({RecoveryLevel}; purge {Purge}): not destroyed until Key Vault purges it at {ScheduledPurge}.",
-                name, VaultUri, level, purge ? "refused by purge protection" : "not configured", ScheduledPurge(deleted.Root));
             return;
         }
 
@@ -476,6 +509,11 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
             {
                 if (!shown.IsNotFound)
                 {
+                    if (notFound && !IsPurgeWanted(name, purge, RecoveryLevel(shown.Root), ScheduledPurge(shown.Root)))
+                    {
+                        return;
+                    }
+
                     break;
                 }
             }
@@ -492,6 +530,25 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
 
         await PurgeAsync(name, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Whether to purge a deleted key: asked for and allowed by its recovery level; otherwise logged as not destroyed.</summary>
+    private bool IsPurgeWanted(string name, bool purge, string? level, DateTimeOffset? scheduledPurge)
+    {
+        if (purge && KeyVaultKey.IsPurgeable(level))
+        {
+            return true;
+        }
+
+        _logger.LogWarning(
+            "Key {KeyName} in {Vault} is deleted but recoverable ({RecoveryLevel}; purge {Purge}): not destroyed until Key Vault purges it at {ScheduledPurge}.",
+            name, VaultUri, level, purge ? "refused by purge protection" : "not configured", scheduledPurge);
+        return false;
+    }
+
+    private static string? RecoveryLevel(JsonElement bundle) =>
+        bundle.TryGetProperty("attributes", out var attributes) && attributes.TryGetProperty("recoveryLevel", out var value)
+            ? value.GetString()
+            : null;
 
     /// <summary>DELETE /deletedkeys/{name} (204); a 404 means someone purged it already.</summary>
     private async Task PurgeAsync(string name, CancellationToken cancellationToken)
@@ -695,7 +752,7 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
     private static byte[] Value(KeyVaultAnswer answer) =>
         Base64Url.DecodeFromChars(answer.Root.GetProperty("value").GetString());
 
-    private sealed record DeletedKey(string? RecoveryLevel, DateTimeOffset? ScheduledPurgeAt);
+    private sealed record DeletedKey(string? RecoveryLevel, DateTimeOffset? ScheduledPurgeAt, VaultKeyOwner? Owner);
 
     private sealed record ListedKey(string Kid, VaultKeyOwner? Owner, DateTimeOffset CreatedAt);
 }

@@ -19,7 +19,8 @@ public enum AzureCredentialKind
 /// <summary>
 /// Settings of the Azure Key Vault store, the <c>Vault:AzureKeyVault</c> section: <c>VaultUri</c> (a Key Vault
 /// <c>https://{name}.vault.azure.net/</c> or a Managed HSM <c>https://{name}.managedhsm.azure.net/</c>), <c>ApiVersion</c>,
-/// <c>KeyType</c>, <c>PurgeOnDelete</c>, <c>Credential</c> and its settings, <c>MaxRetries</c>, <c>RetryDelay</c>, <c>DeletePollInterval</c>,
+/// <c>KeyType</c>, <c>PurgeOnDelete</c>, <c>Credential</c> and its settings, <c>MaxRetries</c>, <c>RetryDelay</c>, <c>NetworkTimeout</c>,
+/// <c>RequestTimeout</c>, <c>DeletePollInterval</c>,
 /// <c>DeletePollTimeout</c>. The client secret is never logged, shown or put in an exception.
 /// </summary>
 public sealed class AzureKeyVaultOptions
@@ -64,6 +65,16 @@ public sealed class AzureKeyVaultOptions
 
     /// <summary>First retry delay of the pipeline (exponential, with jitter); a longer Retry-After from the vault wins.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(0.8);
+
+    /// <summary>Limit for one try of a request (Azure.Core's <c>Retry.NetworkTimeout</c>); a try that exceeds it is retried.</summary>
+    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// Limit for one request with all the pipeline's tries and retry waits (a longer Retry-After included); past it the
+    /// request fails with a <see cref="TimeoutException"/>. Must stay below <c>Vault:Resilience:AttemptTimeout</c>, so the
+    /// pipeline has given up before the resilient decorator cuts the call.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often a delete waits for the deleted key to show before purging it.</summary>
     public TimeSpan DeletePollInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -110,6 +121,8 @@ public sealed class AzureKeyVaultOptions
         options.PurgeOnDelete = Parse(section, "PurgeOnDelete", bool.TryParse, options.PurgeOnDelete);
         options.MaxRetries = Parse(section, "MaxRetries", int.TryParse, options.MaxRetries);
         options.RetryDelay = Parse(section, "RetryDelay", TimeSpan.TryParse, options.RetryDelay);
+        options.NetworkTimeout = Parse(section, "NetworkTimeout", TimeSpan.TryParse, options.NetworkTimeout);
+        options.RequestTimeout = Parse(section, "RequestTimeout", TimeSpan.TryParse, options.RequestTimeout);
         options.DeletePollInterval = Parse(section, "DeletePollInterval", TimeSpan.TryParse, options.DeletePollInterval);
         options.DeletePollTimeout = Parse(section, "DeletePollTimeout", TimeSpan.TryParse, options.DeletePollTimeout);
         if (NullIfBlank(section["Credential"]) is { } credential)
@@ -152,6 +165,25 @@ public sealed class AzureKeyVaultOptions
         {
             throw new InvalidOperationException(
                 $"{SectionName}: MaxRetries must be 0 to 10, DeletePollInterval positive and DeletePollTimeout at least the interval.");
+        }
+
+        if (NetworkTimeout <= TimeSpan.Zero || RequestTimeout < NetworkTimeout)
+        {
+            throw new InvalidOperationException(
+                $"{SectionName}: NetworkTimeout must be positive and RequestTimeout at least NetworkTimeout.");
+        }
+    }
+
+    /// <summary>
+    /// The pipeline must give up on a request before <paramref name="attemptTimeout"/> (the resilient decorator's) cuts it,
+    /// so a request's own retries never run on under a call the decorator already abandoned.
+    /// </summary>
+    internal void RequireRequestTimeoutBelow(TimeSpan attemptTimeout)
+    {
+        if (RequestTimeout >= attemptTimeout)
+        {
+            throw new InvalidOperationException(
+                $"{SectionName}:RequestTimeout ({RequestTimeout}) must be below Vault:Resilience:AttemptTimeout ({attemptTimeout}).");
         }
     }
 

@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
 using Azure.Core;
@@ -10,22 +14,30 @@ namespace KeyPlatform.Vault.AzureKeyVault;
 /// The Key Vault REST calls over one Azure.Core <see cref="HttpPipeline"/>: bearer token with Key Vault's challenge,
 /// Azure.Core's retry policy (exponential, Retry-After honoured on 429 and 503), Azure.Core's logging with its default
 /// redaction (no bodies, no Authorization, only the <c>api-version</c> query parameter shown). A 2xx or 404 is an
-/// answer; every other status throws <see cref="AzureKeyVaultRequestException"/>.
+/// answer; every other status throws <see cref="AzureKeyVaultRequestException"/>. Each try is limited by
+/// <see cref="AzureKeyVaultOptions.NetworkTimeout"/>, the request with all its tries and waits by
+/// <see cref="AzureKeyVaultOptions.RequestTimeout"/> (on the <see cref="TimeProvider"/>); past either it is a
+/// <see cref="TimeoutException"/>.
 /// </summary>
 internal sealed class KeyVaultRestClient
 {
     private readonly HttpPipeline _pipeline;
     private readonly Uri _vault;
     private readonly string _apiVersion;
+    private readonly TimeSpan _requestTimeout;
+    private readonly TimeProvider _time;
 
-    public KeyVaultRestClient(AzureKeyVaultOptions options, TokenCredential credential)
+    public KeyVaultRestClient(AzureKeyVaultOptions options, TokenCredential credential, TimeProvider time)
     {
         _vault = options.VaultUri!;
         _apiVersion = options.ApiVersion;
+        _requestTimeout = options.RequestTimeout;
+        _time = time;
         var clientOptions = new KeyVaultClientOptions();
         clientOptions.Retry.MaxRetries = options.MaxRetries;
         clientOptions.Retry.Mode = RetryMode.Exponential;
         clientOptions.Retry.Delay = options.RetryDelay;
+        clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
         clientOptions.Diagnostics.IsLoggingContentEnabled = false;
         if (options.Transport is { } transport)
         {
@@ -76,9 +88,17 @@ internal sealed class KeyVaultRestClient
             request.Content = RequestContent.Create(content);
         }
 
+        using var budget = new CancellationTokenSource(_requestTimeout, _time);
+        using var limited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         try
         {
-            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            await _pipeline.SendAsync(message, limited.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException failure) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The request budget ran out, or the last try exceeded the network timeout: a timeout, as the decorator knows it.
+            throw new TimeoutException(
+                $"The vault {_vault} did not answer the request to {operation} in time (with the pipeline's retries).", failure);
         }
         catch (RequestFailedException failure)
         {
@@ -92,10 +112,11 @@ internal sealed class KeyVaultRestClient
         }
 
         var response = message.Response;
-        var document = response.Content.ToMemory().Length == 0 ? null : TryParse(response.Content.ToMemory());
+        var received = response.Content.ToMemory();
+        var document = received.Length == 0 ? null : TryParse(received);
         if (response.Status is >= 200 and < 300 || response.Status == 404)
         {
-            return new KeyVaultAnswer(response.Status, document);
+            return new KeyVaultAnswer(response.Status, document, received);
         }
 
         using (document)
@@ -147,12 +168,64 @@ internal sealed class KeyVaultRestClient
     private sealed class KeyVaultClientOptions : ClientOptions;
 }
 
-/// <summary>A 2xx or 404 answer: its status and its JSON body (null when there was none). Dispose it.</summary>
-internal sealed record KeyVaultAnswer(int Status, JsonDocument? Body) : IDisposable
+/// <summary>
+/// A 2xx or 404 answer: its status, its JSON body (null when there was none) and the bytes it was read from. Dispose it;
+/// after <see cref="TakeSecretValue"/> disposing also zeroes those bytes.
+/// </summary>
+internal sealed class KeyVaultAnswer(int status, JsonDocument? body, ReadOnlyMemory<byte> content = default) : IDisposable
 {
+    private bool _secret;
+
+    public int Status => status;
+
     public bool IsNotFound => Status == 404;
 
-    public JsonElement Root => Body?.RootElement ?? throw new InvalidOperationException("The vault's answer had no body.");
+    public JsonElement Root => body?.RootElement ?? throw new InvalidOperationException("The vault's answer had no body.");
 
-    public void Dispose() => Body?.Dispose();
+    /// <summary>
+    /// The base64url <c>value</c> of a key operation that returns key material (unwrapkey), decoded from its UTF-8 bytes
+    /// into an array the caller owns and zeroes; never a string. The answer's bytes are zeroed when it is disposed.
+    /// </summary>
+    public byte[] TakeSecretValue()
+    {
+        _secret = true;
+        var value = Root.GetProperty("value");
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw new InvalidOperationException("The vault's answer has no value.");
+        }
+
+        // The raw token with its quotes; base64url needs no JSON escapes, so an escaped value is not one Key Vault sends.
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        var encoded = raw[1..^1];
+        if (encoded.Contains((byte)'\\'))
+        {
+            throw new InvalidOperationException("The vault's answer carries an escaped value, which base64url never needs.");
+        }
+
+        var decoded = new byte[Base64Url.GetMaxDecodedLength(encoded.Length)];
+        if (Base64Url.DecodeFromUtf8(encoded, decoded, out _, out var written) != OperationStatus.Done)
+        {
+            CryptographicOperations.ZeroMemory(decoded);
+            throw new InvalidOperationException("The vault's answer value is not base64url.");
+        }
+
+        if (written == decoded.Length)
+        {
+            return decoded;
+        }
+
+        var exact = decoded.AsSpan(0, written).ToArray();
+        CryptographicOperations.ZeroMemory(decoded);
+        return exact;
+    }
+
+    public void Dispose()
+    {
+        body?.Dispose();
+        if (_secret)
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsMemory(content).Span);
+        }
+    }
 }

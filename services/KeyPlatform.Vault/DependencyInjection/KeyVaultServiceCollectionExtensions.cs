@@ -85,6 +85,7 @@ public static class KeyVaultServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(azure);
         ArgumentNullException.ThrowIfNull(shared);
         azure.Regions = shared.Regions;
+        azure.RequireRequestTimeoutBelow(shared.Resilience.AttemptTimeout);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(provider => new AzureKeyVaultAdapter(
             azure, provider.GetRequiredService<TimeProvider>(), provider.GetService<ILogger<AzureKeyVaultAdapter>>()));

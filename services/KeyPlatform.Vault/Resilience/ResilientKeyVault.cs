@@ -16,20 +16,25 @@ namespace KeyPlatform.Vault.Resilience;
 /// never retried.
 /// </summary>
 /// <remarks>
-/// A retried import or generate whose first attempt did commit before the connection dropped leaves one unused key
-/// in the vault; no caller ever learns its id, so it wraps nothing.
+/// Only idempotent calls are retried: reads, wrap, unwrap, delete and the region keys' get-or-create. A call that creates
+/// a key under a new name or id (import, .byok import, generate, and the temporary import of a .byok possession proof)
+/// runs once, under the attempt timeout: an attempt that timed out or lost its connection may have stored the key, and a
+/// retry would store a second copy of the tenant key that no caller learns of and L4 never deletes (V2, D4).
 /// </remarks>
 public sealed class ResilientKeyVault : IKeyVault
 {
     private readonly IKeyVault _inner;
     private readonly ResiliencePipeline _pipeline;
+    private readonly ResiliencePipeline _once;
 
     public ResilientKeyVault(IKeyVault inner, VaultResilienceOptions? options = null, TimeProvider? timeProvider = null,
         ILogger<ResilientKeyVault>? logger = null)
     {
         _inner = inner ?? throw new ArgumentNullException(nameof(inner));
-        _pipeline = BuildPipeline(options ?? new VaultResilienceOptions(), timeProvider ?? TimeProvider.System,
-            logger ?? NullLogger<ResilientKeyVault>.Instance);
+        options ??= new VaultResilienceOptions();
+        timeProvider ??= TimeProvider.System;
+        _pipeline = BuildPipeline(options, timeProvider, logger ?? NullLogger<ResilientKeyVault>.Instance);
+        _once = new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddTimeout(options.AttemptTimeout).Build();
     }
 
     public static bool IsTransient(Exception exception) => exception switch
@@ -64,21 +69,26 @@ public sealed class ResilientKeyVault : IKeyVault
         await _pipeline.ExecuteAsync(async token => await call(token).ConfigureAwait(false), cancellationToken)
             .ConfigureAwait(false);
 
+    /// <summary>A call that creates a key under a new name or id: one attempt, never retried (see the remarks).</summary>
+    private async Task<T> RunOnce<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        await _once.ExecuteAsync(async token => await call(token).ConfigureAwait(false), cancellationToken)
+            .ConfigureAwait(false);
+
     public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey,
         CancellationToken cancellationToken = default) =>
-        Run(token => _inner.ImportAsync(name, owner, privateKey, token), cancellationToken);
+        RunOnce(token => _inner.ImportAsync(name, owner, privateKey, token), cancellationToken);
 
     public Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(
         VaultKeyName name, VaultKeyOwner owner, byte[] byokFile, string provedThumbprint, CancellationToken cancellationToken = default) =>
-        Run(token => _inner.ImportByokAsync(name, owner, byokFile, provedThumbprint, token), cancellationToken);
+        RunOnce(token => _inner.ImportByokAsync(name, owner, byokFile, provedThumbprint, token), cancellationToken);
 
     public Task<KeyFileResult<PossessionSignature>> SignByokChallengeAsync(
         byte[] byokFile, string region, PossessionChallenge challenge, CancellationToken cancellationToken = default) =>
-        Run(token => _inner.SignByokChallengeAsync(byokFile, region, challenge, token), cancellationToken);
+        RunOnce(token => _inner.SignByokChallengeAsync(byokFile, region, challenge, token), cancellationToken);
 
     public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, VaultKeyOwner owner, string pfxPassword,
         CancellationToken cancellationToken = default) =>
-        Run(token => _inner.GenerateAsync(name, owner, pfxPassword, token), cancellationToken);
+        RunOnce(token => _inner.GenerateAsync(name, owner, pfxPassword, token), cancellationToken);
 
     /// <summary>A <see cref="VaultKeyOwnershipException"/> is an answer (the key is not the caller's): never retried.</summary>
     public Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default) =>

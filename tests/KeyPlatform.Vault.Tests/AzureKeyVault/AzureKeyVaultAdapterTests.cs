@@ -163,6 +163,54 @@ public sealed class AzureKeyVaultAdapterTests : IAsyncLifetime
         (_server.Requests.Count - before).ShouldBe(3);
     }
 
+    [Fact, Trait("Rule", "D1")]
+    public async Task A_Retry_After_longer_than_the_request_timeout_ends_the_request_in_a_timeout_on_the_time_provider_D1()
+    {
+        var time = new FakeTimeProvider();
+        var vault = Adapter(time: time, configure: options => options.RequestTimeout = TimeSpan.FromSeconds(5));
+        var info = await ImportAsync(vault);
+        _server.QueueFault(429, retryAfterSeconds: 30);
+        var before = _server.Requests.Count;
+
+        var asking = vault.ExistsAsync(info.KeyId);
+        while (!asking.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(asking, Task.Delay(10));
+        }
+
+        var timedOut = await Should.ThrowAsync<TimeoutException>(() => asking);
+        timedOut.Message.ShouldContain(_server.VaultUri.Host);
+        _server.Requests.Skip(before).Select(request => request.Status).ShouldBe([429]);
+    }
+
+    [Fact, Trait("Rule", "D4")]
+    public async Task A_delete_whose_answer_was_lost_and_retried_into_a_404_still_purges_the_key_D4()
+    {
+        var vault = Adapter();
+        var info = await ImportAsync(vault);
+        _server.LostDeleteAnswers = 1;
+
+        (await vault.DeleteAsync(info.KeyId)).ShouldBeTrue();
+
+        _server.Requests.Where(request => request.Method == "DELETE" && request.Path.StartsWith("/keys/"))
+            .Select(request => request.Status).ShouldBe([503, 404]);
+        _server.Holds(info.KeyId).ShouldBeFalse();
+        (await vault.GetStateAsync(info.KeyId)).ShouldBe(VaultKeyState.Destroyed);
+    }
+
+    [Fact, Trait("Rule", "D4")]
+    public async Task Deleting_a_soft_deleted_platform_key_by_its_id_does_not_purge_it_D4()
+    {
+        var platform = await Adapter().GetOrCreatePlatformKeyAsync("westeurope");
+        _server.SoftDeleteByOperator("platform-westeurope");
+
+        await Should.ThrowAsync<InvalidOperationException>(() => Adapter().DeleteAsync(platform.KeyId));
+
+        _server.IsSoftDeleted("platform-westeurope").ShouldBeTrue();
+        _server.Requests.ShouldNotContain(request => request.Method == "DELETE" && request.Path.StartsWith("/deletedkeys/"));
+    }
+
     [Fact, Trait("Rule", "V1")]
     public async Task Creating_a_region_key_whose_name_is_soft_deleted_reports_the_409_clearly_and_creates_nothing_V1()
     {

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
+using KeyPlatform.Testing;
 using KeyPlatform.Vault.AzureKeyVault;
 using KeyPlatform.Vault.KeyFiles;
 using KeyPlatform.Vault.Tests.Support;
+using Microsoft.Extensions.Logging;
 
 namespace KeyPlatform.Vault.Tests.AzureKeyVault;
 
@@ -138,5 +140,29 @@ public sealed class AzureKeyVaultByokTests(ByokVaultFixture fixture) : IClassFix
         _server.StoredKeyCount().ShouldBe(before + 1);
         var proofKey = _server.Requests.Skip(requestsBefore).First(request => request.Method == "PUT" && request.Path.StartsWith("/keys/proof-")).Path["/keys/".Length..];
         _server.IsSoftDeleted(proofKey).ShouldBeTrue();
+    }
+
+    [Fact, Trait("Rule", "L1")]
+    public async Task A_proof_whose_temporary_copy_cannot_be_deleted_still_answers_and_the_failure_is_logged_L1()
+    {
+        using var tenantKey = TestKeys.Rsa2048();
+        var logs = new CapturedLogs();
+        using var factory = LoggerFactory.Create(logging => logging.AddProvider(logs));
+        var vault = new AzureKeyVaultAdapter(AzureKeyVaultTestOptions.For(_server, new ContractCredential()), null,
+            factory.CreateLogger<AzureKeyVaultAdapter>());
+
+        _server.ForbiddenMethods.Add("DELETE");
+        KeyFileResult<string> proved;
+        try
+        {
+            proved = await PossessionProof.ProveByokAsync(vault, Byok(tenantKey), Region, PossessionProof.UnlockPurpose, CancellationToken.None);
+        }
+        finally
+        {
+            _server.ForbiddenMethods.Remove("DELETE");
+        }
+
+        proved.Value.ShouldBe(KeyThumbprint.Of(tenantKey));
+        logs.Lines.ShouldContain(line => line.Contains("could not be deleted and purged") && line.Contains("403"));
     }
 }

@@ -25,6 +25,19 @@ public sealed class AzureKeyVaultRegistrationTests
     }
 
     [Fact, Trait("Rule", "V1")]
+    public void A_request_timeout_not_below_the_attempt_timeout_is_refused_at_registration_naming_both_settings_V1()
+    {
+        var azure = new AzureKeyVaultOptions { RequestTimeout = TimeSpan.FromSeconds(15) };
+        var shared = new LocalVaultOptions { Resilience = { AttemptTimeout = TimeSpan.FromSeconds(15) } };
+
+        var refused = Should.Throw<InvalidOperationException>(() =>
+            KeyVaultServiceCollectionExtensions.RegisterAzureKeyVault(new ServiceCollection(), azure, shared));
+
+        refused.Message.ShouldContain("Vault:AzureKeyVault:RequestTimeout");
+        refused.Message.ShouldContain("Vault:Resilience:AttemptTimeout");
+    }
+
+    [Fact, Trait("Rule", "V1")]
     public async Task A_reachable_vault_starts_the_host_with_the_resilient_Azure_Key_Vault_store_V1()
     {
         await using var server = await KeyVaultContractServer.StartAsync();

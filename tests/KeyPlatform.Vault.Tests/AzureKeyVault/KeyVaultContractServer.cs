@@ -64,6 +64,15 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
     /// <summary>GETs of /deletedkeys/{name} answered 404 after a delete, before the deleted key shows (eventual consistency).</summary>
     public int DeletedKeyShowsAfterGets { get; set; }
 
+    /// <summary>
+    /// DELETE /keys/{name} requests that delete the key but whose answer is lost (a gateway's 503): the pipeline retries and
+    /// the retry finds the key gone (404).
+    /// </summary>
+    public int LostDeleteAnswers { get; set; }
+
+    /// <summary>HTTP methods the identity may not use (403), e.g. DELETE for an identity without the delete permission.</summary>
+    public HashSet<string> ForbiddenMethods { get; } = new(StringComparer.Ordinal);
+
     public IReadOnlyCollection<RecordedRequest> Requests => _requests.ToArray();
 
     /// <summary>Items per page of a list when the request names no <c>maxresults</c> (Key Vault: 25, also the most a request
@@ -206,7 +215,7 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
             return;
         }
 
-        if (WithoutPermission.Contains(identity))
+        if (WithoutPermission.Contains(identity) || ForbiddenMethods.Contains(request.Method))
         {
             await Error(context, 403, "Forbidden",
                 $"The user, group or application 'appid={identity}' does not have keys permission on key vault '{VaultUri.Host}'.",
@@ -219,6 +228,13 @@ public sealed partial class KeyVaultContractServer : IAsyncDisposable
             : null;
         var segments = (request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
         var (status, answer) = Dispatch(request.Method, segments, body, request.Query);
+        if (request.Method == "DELETE" && segments is ["keys", _] && status == 200 && LostDeleteAnswers > 0)
+        {
+            LostDeleteAnswers--;
+            await Error(context, 503, "ServiceUnavailable", "The service is temporarily unavailable.");
+            return;
+        }
+
         context.Response.StatusCode = status;
         if (answer is not null)
         {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using KeyPlatform.Vault.KeyFiles;
 using KeyPlatform.Vault.Resilience;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Polly.Timeout;
 
@@ -106,6 +107,58 @@ public sealed class ResilientKeyVaultTests
         new("key-2", VaultKeyOwner.Tenant("fabrikam", "westeurope"), DateTimeOffset.UnixEpoch),
     ];
 
+    /// <summary>The calls that store a key under a new name or id: what a second attempt would store a second time.</summary>
+    public static TheoryData<string> CreatingCalls() => ["import", "byok import", "generate", "byok possession proof"];
+
+    private static Task CallCreating(IKeyVault vault, string call) => call switch
+    {
+        "import" => vault.ImportAsync(new VaultKeyName("k"), VaultKeyOwner.Tenant("contoso", "westeurope"), null!),
+        "byok import" => vault.ImportByokAsync(new VaultKeyName("k"), VaultKeyOwner.Tenant("contoso", "westeurope"), [], "thumbprint"),
+        "generate" => vault.GenerateAsync(new VaultKeyName("k"), VaultKeyOwner.Tenant("contoso", "westeurope"), "password"),
+        "byok possession proof" => vault.SignByokChallengeAsync([], "westeurope", null!),
+        _ => throw new ArgumentOutOfRangeException(nameof(call)),
+    };
+
+    [Theory, Trait("Rule", "V2")]
+    [MemberData(nameof(CreatingCalls))]
+    public async Task A_creating_call_that_timed_out_is_not_retried_so_no_second_copy_of_the_key_is_stored_V2(string call)
+    {
+        var inner = new FlakyVault(failuresBeforeSuccess: 1, new TimeoutException("slow"));
+
+        await Should.ThrowAsync<TimeoutException>(() => CallCreating(new ResilientKeyVault(inner, Fast), call));
+
+        inner.Calls.ShouldBe(1);
+    }
+
+    [Theory, Trait("Rule", "V2")]
+    [MemberData(nameof(CreatingCalls))]
+    public async Task A_creating_call_cut_by_the_attempt_timeout_fails_and_is_not_attempted_again_V2(string call)
+    {
+        var time = new FakeTimeProvider();
+        var inner = new FlakyVault(failuresBeforeSuccess: 1, failure: null);
+        var vault = new ResilientKeyVault(inner, Fast, time);
+
+        var calling = CallCreating(vault, call);
+        time.Advance(Fast.AttemptTimeout);
+
+        await Should.ThrowAsync<TimeoutRejectedException>(() => calling);
+        inner.Calls.ShouldBe(1);
+    }
+
+    [Fact, Trait("Rule", "D1")]
+    public async Task An_idempotent_call_cut_by_the_attempt_timeout_is_still_retried_D1()
+    {
+        var time = new FakeTimeProvider();
+        var inner = new FlakyVault(failuresBeforeSuccess: 1, failure: null);
+        var vault = new ResilientKeyVault(inner, Fast, time);
+
+        var calling = vault.ExistsAsync("k");
+        time.Advance(Fast.AttemptTimeout);
+
+        (await calling).ShouldBeTrue();
+        inner.Calls.ShouldBe(2);
+    }
+
     /// <summary>Fails (or hangs, when <c>failure</c> is null) a number of times, then answers.</summary>
     private sealed class FlakyVault(int failuresBeforeSuccess, Exception? failure) : IKeyVault
     {
@@ -114,6 +167,40 @@ public sealed class ResilientKeyVaultTests
         public int Calls => _calls;
 
         public async Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default)
+        {
+            await AttemptAsync(cancellationToken);
+            return true;
+        }
+
+        /// <summary>The creating calls answer nothing the tests read: they count attempts.</summary>
+        public async Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey, CancellationToken cancellationToken = default)
+        {
+            await AttemptAsync(cancellationToken);
+            return null!;
+        }
+
+        public async Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(VaultKeyName name, VaultKeyOwner owner, byte[] byokFile, string provedThumbprint,
+            CancellationToken cancellationToken = default)
+        {
+            await AttemptAsync(cancellationToken);
+            return null!;
+        }
+
+        public async Task<KeyFileResult<PossessionSignature>> SignByokChallengeAsync(byte[] byokFile, string region, PossessionChallenge challenge,
+            CancellationToken cancellationToken = default)
+        {
+            await AttemptAsync(cancellationToken);
+            return null!;
+        }
+
+        public async Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, VaultKeyOwner owner, string pfxPassword,
+            CancellationToken cancellationToken = default)
+        {
+            await AttemptAsync(cancellationToken);
+            return null!;
+        }
+
+        private async Task AttemptAsync(CancellationToken cancellationToken)
         {
             if (Interlocked.Increment(ref _calls) <= failuresBeforeSuccess)
             {
@@ -124,8 +211,6 @@ public sealed class ResilientKeyVaultTests
 
                 await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
             }
-
-            return true;
         }
 
         /// <summary>Yields one key, then fails (or hangs) mid-listing while failures are left; then yields both keys.</summary>
@@ -145,20 +230,6 @@ public sealed class ResilientKeyVaultTests
 
             yield return ListedKeys[1];
         }
-
-        public Task<VaultKeyInfo> ImportAsync(VaultKeyName name, VaultKeyOwner owner, RSA privateKey, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public Task<KeyFileResult<VaultKeyInfo>> ImportByokAsync(VaultKeyName name, VaultKeyOwner owner, byte[] byokFile, string provedThumbprint,
-            CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public Task<KeyFileResult<PossessionSignature>> SignByokChallengeAsync(byte[] byokFile, string region, PossessionChallenge challenge,
-            CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public Task<GeneratedVaultKey> GenerateAsync(VaultKeyName name, VaultKeyOwner owner, string pfxPassword, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
 
         public Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
