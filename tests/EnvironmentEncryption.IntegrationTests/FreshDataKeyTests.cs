@@ -83,6 +83,58 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
         (await platform.ReadOkAsync(tenant, environment, "during-the-move")).ShouldBe("written while the records move");
     }
 
+    /// <summary>A failure no retry cures (here every wrap under the tenant key times out) must not leave the environment
+    /// Updating with its completion in the error queue: the last attempt decides the apply failed, and the environment is
+    /// back online under its old data key with its records readable.</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task An_apply_whose_completion_keeps_failing_after_every_retry_ends_failed_and_the_environment_is_back_online_V3()
+    {
+        var tenant = await platform.TenantAsync();
+        var key = await platform.FirstKeyAsync(tenant);
+        var environment = await platform.RegisterAsync(tenant);
+        await platform.WriteOkAsync(tenant, environment, "kept", "still under the platform key");
+        var before = await ReleaseOkAsync(tenant, environment);
+
+        using (platform.Vault.FailWrapsUnder(key.Facts.VaultKeyId))
+        {
+            (await platform.ApplyAsync(tenant, environment)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            await platform.WaitForStatusAsync(tenant, environment,
+                s => s is { State: EnvironmentState.Active, Protection: EnvironmentProtection.PlatformKey }, "back online under the platform key");
+        }
+
+        await using (var session = Store.QuerySession())
+        {
+            var events = await session.Events.FetchStreamAsync(TenantEnvironment.StreamKey(environment));
+            events.Select(e => e.Data).OfType<TenantKeyApplicationFailed>().ShouldHaveSingleItem().Reason.ShouldContain("TimeoutException");
+            events.ShouldNotContain(e => e.Data is DataKeyReplaced);
+        }
+        (await ReleaseOkAsync(tenant, environment)).DataKeyId.ShouldBe(before.DataKeyId);
+        (await platform.ReadOkAsync(tenant, environment, "kept")).ShouldBe("still under the platform key");
+    }
+
+    /// <summary>A failure a retry cures still ends in the fresh data key, not in a failed apply.</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task An_apply_whose_completion_fails_once_is_retried_and_ends_under_a_fresh_data_key_V3()
+    {
+        var tenant = await platform.TenantAsync();
+        var key = await platform.FirstKeyAsync(tenant);
+        var environment = await platform.RegisterAsync(tenant);
+        await platform.WriteOkAsync(tenant, environment, "moved", "re-encrypted after one retry");
+
+        using (platform.Vault.FailWrapsUnder(key.Facts.VaultKeyId, times: 1))
+            await platform.ApplyAndWaitAsync(tenant, environment);
+
+        await using (var session = Store.QuerySession())
+        {
+            var events = await session.Events.FetchStreamAsync(TenantEnvironment.StreamKey(environment));
+            events.ShouldNotContain(e => e.Data is TenantKeyApplicationFailed);
+            events.Select(e => e.Data).OfType<DataKeyReplaced>().ShouldHaveSingleItem();
+        }
+        (await platform.ReadOkAsync(tenant, environment, "moved")).ShouldBe("re-encrypted after one retry");
+    }
+
     [Fact]
     [Trait("Rule", "V3")]
     public async Task After_apply_and_lock_no_wrapped_key_in_the_event_store_the_documents_or_the_backups_unwraps_with_the_platform_key_to_the_current_data_key_V3_E2_D4()
