@@ -189,7 +189,8 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, RecordTransfer transfer
         return session;
     }
 
-    /// <summary>True when committed (or committed by a concurrent delivery); false to decide again on fresh state.</summary>
+    /// <summary>True when committed; false to decide again on fresh state (a concurrent write, or a message of the batch
+    /// handled by a concurrent delivery); throws once the attempts are spent.</summary>
     public static async Task<bool> TrySaveAsync(IDocumentSession session, int attempt, int maxAttempts, ILogger logger,
         CancellationToken cancellationToken)
     {
@@ -204,9 +205,12 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, RecordTransfer transfer
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken);
             return false;
         }
-        catch (JasperFx.DocumentAlreadyExistsException)
+        catch (JasperFx.DocumentAlreadyExistsException) when (attempt < maxAttempts)
         {
-            return true; // the same message committed concurrently
+            // A message of the batch was committed by a concurrent delivery, and the others were rolled back with it:
+            // decide again, when the handled messages drop out and the rest are done.
+            logger.LogInformation("A message of the batch was handled concurrently, attempt {Attempt}; deciding again", attempt);
+            return false;
         }
     }
 
