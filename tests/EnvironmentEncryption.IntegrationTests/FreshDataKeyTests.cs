@@ -7,6 +7,7 @@ using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.Backups.BackingUp;
 using KeyPlatform.EnvironmentEncryption.DataKeys;
 using KeyPlatform.EnvironmentEncryption.DataKeys.Releasing;
+using KeyPlatform.EnvironmentEncryption.DataKeys.Rewrapping;
 using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.EnvironmentEncryption.Store;
 using KeyPlatform.ServiceDefaults.Persistence;
@@ -14,6 +15,7 @@ using KeyPlatform.Testing;
 using KeyPlatform.Vault;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace EnvironmentEncryption.IntegrationTests;
@@ -42,15 +44,21 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
         return [.. await session.Query<EnvironmentRecord>().Where(r => r.EnvironmentId == environment).ToListAsync()];
     }
 
-    /// <summary>Sessions of the test database waiting for an advisory lock (a record write held by a move).</summary>
-    private static async Task<int> WaitingForAdvisoryLocksAsync()
+    /// <summary>Whether a session of the test database waits for <paramref name="environment"/>'s record lock (a record
+    /// write held by a move, or a move held by a write); a waiter on any other lock does not count.</summary>
+    private async Task<bool> WaitingForTheRecordLockAsync(string environment)
     {
+        var key = RecordWriteLock.LockKey(Store.Options.DatabaseSchemaName, environment);
         await using var connection = new NpgsqlConnection(TestInfrastructure.PostgresConnectionString);
         await connection.OpenAsync();
+        // A bigint advisory lock shows its high half as classid, its low half as objid, and objsubid 1.
         await using var command = new NpgsqlCommand(
-            "select count(*) from pg_locks where locktype = 'advisory' and not granted and database = " +
-            "(select oid from pg_database where datname = current_database())", connection);
-        return Convert.ToInt32(await command.ExecuteScalarAsync());
+            "select count(*) from pg_locks where locktype = 'advisory' and not granted and objsubid = 1 " +
+            "and classid::bigint = $1 and objid::bigint = $2 and database = (select oid from pg_database where datname = current_database())",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = (key >> 32) & 0xFFFFFFFFL });
+        command.Parameters.Add(new NpgsqlParameter { Value = key & 0xFFFFFFFFL });
+        return Convert.ToInt32(await command.ExecuteScalarAsync()) > 0;
     }
 
     /// <summary>The race a fresh data key opens: a write that chose the old data key must not commit after the move to the
@@ -71,16 +79,142 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
         await using (var move = await Store.OpenWriteSessionAsync(CancellationToken.None))
         {
             await RecordWriteLock.HoldForMoveAsync(move, [environment], CancellationToken.None);
-            var waitingBefore = await WaitingForAdvisoryLocksAsync();
+            (await WaitingForTheRecordLockAsync(environment)).ShouldBeFalse();
 
             held = platform.WriteAsync(tenant, environment, "during-the-move", "written while the records move"u8.ToArray());
-            await Eventually.TrueAsync(async () => await WaitingForAdvisoryLocksAsync() > waitingBefore, "the write to wait for the move");
+            await Eventually.TrueAsync(() => WaitingForTheRecordLockAsync(environment), "the write to wait for the move");
             held.IsCompleted.ShouldBeFalse();
             await platform.WriteOkAsync(tenant, other, "unrelated", "another environment's records do not move");
         }
 
         (await held).StatusCode.ShouldBe(HttpStatusCode.NoContent, await (await held).Content.ReadAsStringAsync());
         (await platform.ReadOkAsync(tenant, environment, "during-the-move")).ShouldBe("written while the records move");
+    }
+
+    /// <summary>A failure no retry cures (here every wrap under the tenant key times out) must not leave the environment
+    /// Updating with its completion in the error queue: the last attempt decides the apply failed, and the environment is
+    /// back online under its old data key with its records readable.</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task An_apply_whose_completion_keeps_failing_after_every_retry_ends_failed_and_the_environment_is_back_online_V3()
+    {
+        var tenant = await platform.TenantAsync();
+        var key = await platform.FirstKeyAsync(tenant);
+        var environment = await platform.RegisterAsync(tenant);
+        await platform.WriteOkAsync(tenant, environment, "kept", "still under the platform key");
+        var before = await ReleaseOkAsync(tenant, environment);
+
+        using (platform.Vault.FailWrapsUnder(key.Facts.VaultKeyId))
+        {
+            (await platform.ApplyAsync(tenant, environment)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            await platform.WaitForStatusAsync(tenant, environment,
+                s => s is { State: EnvironmentState.Active, Protection: EnvironmentProtection.PlatformKey }, "back online under the platform key");
+        }
+
+        await using (var session = Store.QuerySession())
+        {
+            var events = await session.Events.FetchStreamAsync(TenantEnvironment.StreamKey(environment));
+            events.Select(e => e.Data).OfType<TenantKeyApplicationFailed>().ShouldHaveSingleItem().Reason.ShouldContain("TimeoutException");
+            events.ShouldNotContain(e => e.Data is DataKeyReplaced);
+        }
+        (await ReleaseOkAsync(tenant, environment)).DataKeyId.ShouldBe(before.DataKeyId);
+        (await platform.ReadOkAsync(tenant, environment, "kept")).ShouldBe("still under the platform key");
+    }
+
+    /// <summary>A failure a retry cures still ends in the fresh data key, not in a failed apply.</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task An_apply_whose_completion_fails_once_is_retried_and_ends_under_a_fresh_data_key_V3()
+    {
+        var tenant = await platform.TenantAsync();
+        var key = await platform.FirstKeyAsync(tenant);
+        var environment = await platform.RegisterAsync(tenant);
+        await platform.WriteOkAsync(tenant, environment, "moved", "re-encrypted after one retry");
+
+        using (platform.Vault.FailWrapsUnder(key.Facts.VaultKeyId, times: 1))
+            await platform.ApplyAndWaitAsync(tenant, environment);
+
+        await using (var session = Store.QuerySession())
+        {
+            var events = await session.Events.FetchStreamAsync(TenantEnvironment.StreamKey(environment));
+            events.ShouldNotContain(e => e.Data is TenantKeyApplicationFailed);
+            events.Select(e => e.Data).OfType<DataKeyReplaced>().ShouldHaveSingleItem();
+        }
+        (await platform.ReadOkAsync(tenant, environment, "moved")).ShouldBe("re-encrypted after one retry");
+    }
+
+    /// <summary>A reset replaces the data key and deletes the records: a write that chose the old data key and has not
+    /// committed yet must not commit its record after the reset (under a data key the environment no longer has, it would
+    /// never open again). The reset waits for it and erases it with the rest.</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    [Trait("Rule", "E5")]
+    public async Task A_reset_waits_for_a_record_write_in_flight_and_erases_its_record_so_none_stays_under_the_old_data_key_V3_E5()
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+        await platform.WriteOkAsync(tenant, environment, "before", "erased by the reset");
+        var old = await ReleaseOkAsync(tenant, environment);
+
+        Task<HttpResponseMessage> reset;
+        await using (var write = await Store.OpenWriteSessionAsync(CancellationToken.None))
+        {
+            // A record write that has chosen the old data key and not committed yet.
+            await RecordWriteLock.HoldForWriteAsync(write, environment, CancellationToken.None);
+            reset = platform.Admin(tenant).PostAsync($"/v1/tenants/{tenant}/environments/{environment}/reset", null);
+            await Eventually.TrueAsync(() => WaitingForTheRecordLockAsync(environment), "the reset to wait for the write");
+            reset.IsCompleted.ShouldBeFalse();
+
+            var (nonce, ciphertext, tag) = RecordCipher.Encrypt(Convert.FromBase64String(old.DataKey), environment, "in-flight",
+                RecordKind.Data, "under the old data key"u8);
+            write.Store(new EnvironmentRecord
+            {
+                Id = EnvironmentRecord.DocumentId(environment, "in-flight"),
+                EnvironmentId = environment,
+                RecordId = "in-flight",
+                Kind = RecordKind.Data,
+                Size = 22,
+                DataKeyId = old.DataKeyId,
+                Nonce = nonce,
+                Ciphertext = ciphertext,
+                Tag = tag,
+                WrittenAt = DateTimeOffset.UtcNow,
+            });
+            await write.SaveChangesAsync();
+        }
+
+        (await reset).StatusCode.ShouldBe(HttpStatusCode.NoContent, await (await reset).Content.ReadAsStringAsync());
+        (await RecordsAsync(environment)).ShouldBeEmpty();
+        (await ReleaseOkAsync(tenant, environment)).DataKeyId.ShouldNotBe(old.DataKeyId);
+        await platform.WriteOkAsync(tenant, environment, "after", "under the new data key");
+        (await platform.ReadOkAsync(tenant, environment, "after")).ShouldBe("under the new data key");
+    }
+
+    /// <summary>A batch {A, B} whose A was committed by a concurrent delivery fails as a whole (B rolled back with it):
+    /// the save says so, so the batch is decided again (A drops out) and B is not acknowledged undone.</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task A_save_that_meets_a_message_handled_concurrently_asks_to_decide_again_and_gives_up_after_its_attempts_V3()
+    {
+        var handled = Guid.NewGuid();
+        await using (var concurrent = await Store.OpenWriteSessionAsync(CancellationToken.None))
+        {
+            concurrent.MarkHandled("test-batch", handled, DateTimeOffset.UtcNow);
+            await concurrent.SaveChangesAsync();
+        }
+
+        await using (var batch = await Store.OpenWriteSessionAsync(CancellationToken.None))
+        {
+            batch.MarkHandled("test-batch", handled, DateTimeOffset.UtcNow);
+            batch.MarkHandled("test-batch", Guid.NewGuid(), DateTimeOffset.UtcNow);
+            (await DataKeyRewrapper.TrySaveAsync(batch, 1, 5, NullLogger.Instance, CancellationToken.None)).ShouldBeFalse();
+        }
+        await using (var last = await Store.OpenWriteSessionAsync(CancellationToken.None))
+        {
+            last.MarkHandled("test-batch", handled, DateTimeOffset.UtcNow);
+            await Should.ThrowAsync<JasperFx.DocumentAlreadyExistsException>(() =>
+                DataKeyRewrapper.TrySaveAsync(last, 5, 5, NullLogger.Instance, CancellationToken.None));
+        }
     }
 
     [Fact]

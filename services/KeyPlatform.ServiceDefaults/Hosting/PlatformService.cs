@@ -120,6 +120,7 @@ public static class PlatformServiceExtensions
         var rabbit = configuration.GetSection("RabbitMq").Get<RabbitMqOptions>() ?? new RabbitMqOptions();
         services.AddSingleton(configuration.GetSection(BrokerSenders.Section).Get<BrokerSenders>() ?? new BrokerSenders());
         services.AddSingleton<BusTokenValidator>();
+        services.AddSingleton(new MessageRetries(rabbit.RetryIntervals.Length));
         services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();

@@ -19,9 +19,11 @@ public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILog
 
     /// <param name="decide">Pure: (state or null for a new stream, now) to a decision.</param>
     /// <param name="afterDecision">Optional extra work in the same transaction (documents, deadlines).</param>
+    /// <param name="beforeDecision">Optional work in the transaction before the state is read (taking a lock).</param>
     public async Task<CommandResult> DecideAsync<TState>(string streamKey, CommandContext context,
         Func<TState?, DateTimeOffset, Decision> decide, CancellationToken cancellationToken,
-        Action<IDocumentSession, Decision, DateTimeOffset>? afterDecision = null, string handler = "command")
+        Action<IDocumentSession, Decision, DateTimeOffset>? afterDecision = null, string handler = "command",
+        Func<IDocumentSession, CancellationToken, Task>? beforeDecision = null)
         where TState : class
     {
         for (var attempt = 1; ; attempt++)
@@ -31,6 +33,7 @@ public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILog
             if (await session.AlreadyHandledAsync(handler, context.CommandId, cancellationToken))
                 return CommandResult.Accepted();
 
+            if (beforeDecision is not null) await beforeDecision(session, cancellationToken);
             var stream = await session.Events.FetchForWriting<TState>(streamKey, cancellationToken);
             var now = time.GetUtcNow();
             var decision = decide(stream.Aggregate, now);

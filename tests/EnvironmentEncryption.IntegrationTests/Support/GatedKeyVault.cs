@@ -10,6 +10,7 @@ namespace EnvironmentEncryption.IntegrationTests.Support;
 public sealed class GatedKeyVault(IKeyVault inner) : IKeyVault
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> held = new();
+    private readonly ConcurrentDictionary<string, int> failing = new();
 
     public IKeyVault Inner => inner;
 
@@ -27,8 +28,23 @@ public sealed class GatedKeyVault(IKeyVault inner) : IKeyVault
         });
     }
 
+    /// <summary>The next <paramref name="times"/> wraps under <paramref name="vaultKeyId"/> fail as a vault request that
+    /// timed out after its own retries would; disposing the handle ends it.</summary>
+    public IDisposable FailWrapsUnder(string vaultKeyId, int times = int.MaxValue)
+    {
+        failing[vaultKeyId] = times;
+        return new Release(() => failing.TryRemove(vaultKeyId, out _));
+    }
+
+    public int FailedWraps;
+
     public async Task<WrappedKey> WrapAsync(VaultKeyReference key, ReadOnlyMemory<byte> plaintextKey, CancellationToken cancellationToken = default)
     {
+        if (failing.TryGetValue(key.KeyId, out var left) && left > 0 && failing.TryUpdate(key.KeyId, left - 1, left))
+        {
+            Interlocked.Increment(ref FailedWraps);
+            throw new TimeoutException("The vault did not answer in time.");
+        }
         if (held.TryGetValue(key.KeyId, out var gate)) await gate.Task.WaitAsync(cancellationToken);
         return await inner.WrapAsync(key, plaintextKey, cancellationToken);
     }

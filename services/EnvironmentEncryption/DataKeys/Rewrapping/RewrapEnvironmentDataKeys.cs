@@ -6,6 +6,7 @@ using KeyPlatform.EnvironmentEncryption.Environments;
 using KeyPlatform.EnvironmentEncryption.Store;
 using KeyPlatform.EnvironmentEncryption.Tenants;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.Vault;
 using JasperFx.Events;
@@ -70,14 +71,31 @@ public sealed class RewrapEnvironmentDataKeysConsumer(IDocumentStore store, Data
 
 /// <summary>E2: the environments whose tenant key application was requested recently, many per transaction (MassTransit
 /// collects the messages into a batch), each message id recorded with the effect. Once committed, the old plaintext data
-/// keys leave this instance's cache (other instances drop theirs on first use: the data key id no longer matches).</summary>
+/// keys leave this instance's cache (other instances drop theirs on first use: the data key id no longer matches). A
+/// failure the bus's retries did not cure ends in TenantKeyApplicationFailed on the last attempt, never in the error queue
+/// with the environments left Updating.</summary>
 public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, DataKeyRewrapper rewrapper, DataKeyCache cache, TimeProvider time,
-    ILogger<CompleteTenantKeyApplicationsConsumer> logger) : IConsumer<Batch<CompleteTenantKeyApplication>>
+    MessageRetries retries, ILogger<CompleteTenantKeyApplicationsConsumer> logger) : IConsumer<Batch<CompleteTenantKeyApplication>>
 {
     private const string Handler = nameof(CompleteTenantKeyApplicationsConsumer);
     private const int MaxAttempts = 5;
 
     public async Task Consume(ConsumeContext<Batch<CompleteTenantKeyApplication>> context)
+    {
+        try
+        {
+            await CompleteAsync(context, null);
+        }
+        catch (Exception e) when (DataKeyRewrapper.IsPermanent(context, retries))
+        {
+            logger.LogError("Completing the tenant key application of {Count} environments failed after its retries ({Failure}); they keep their data keys",
+                context.Message.Length, e.GetType().Name);
+            await CompleteAsync(context, DataKeyRewrapper.PermanentFailureReason(e));
+        }
+    }
+
+    /// <param name="failure">Null to move the environments to fresh data keys; else why they stay under their old ones.</param>
+    private async Task CompleteAsync(ConsumeContext<Batch<CompleteTenantKeyApplication>> context, string? failure)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -87,9 +105,12 @@ public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, 
             var pending = context.Message.Where(m => !handled.Contains(HandledMessage.KeyFor(Handler, m.MessageId!.Value))).ToList();
             if (pending.Count == 0) return;
 
-            foreach (var group in pending.GroupBy(m => (m.Message.TenantId, m.Message.Region)))
-                await rewrapper.RewrapAsync(session, group.Key.TenantId, group.Key.Region, null, null, 0,
-                    group.Select(m => m.Message.EnvironmentId).ToList(), context.CancellationToken);
+            if (failure is not null)
+                await rewrapper.FailReplacementsAsync(session, pending.Select(m => m.Message.EnvironmentId).ToList(), failure, context.CancellationToken);
+            else
+                foreach (var group in pending.GroupBy(m => (m.Message.TenantId, m.Message.Region)))
+                    await rewrapper.RewrapAsync(session, group.Key.TenantId, group.Key.Region, null, null, 0,
+                        group.Select(m => m.Message.EnvironmentId).ToList(), context.CancellationToken);
             foreach (var message in pending) session.MarkHandled(Handler, message.MessageId!.Value, time.GetUtcNow());
             if (await DataKeyRewrapper.TrySaveAsync(session, attempt, MaxAttempts, logger, context.CancellationToken))
             {
@@ -102,13 +123,29 @@ public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, 
 }
 
 /// <summary>E3: one environment returning to the platform key, in one transaction with its message id; once committed,
-/// its old plaintext data key leaves this instance's cache.</summary>
+/// its old plaintext data key leaves this instance's cache. A failure the bus's retries did not cure ends in
+/// ReturnToPlatformKeyFailed on the last attempt.</summary>
 public sealed class CompleteReturnToPlatformKeyConsumer(IDocumentStore store, DataKeyRewrapper rewrapper, DataKeyCache cache, TimeProvider time,
-    ILogger<CompleteReturnToPlatformKeyConsumer> logger) : IConsumer<CompleteReturnToPlatformKey>
+    MessageRetries retries, ILogger<CompleteReturnToPlatformKeyConsumer> logger) : IConsumer<CompleteReturnToPlatformKey>
 {
     private const int MaxAttempts = 5;
 
     public async Task Consume(ConsumeContext<CompleteReturnToPlatformKey> context)
+    {
+        try
+        {
+            await CompleteAsync(context, null);
+        }
+        catch (Exception e) when (DataKeyRewrapper.IsPermanent(context, retries))
+        {
+            logger.LogError("Returning environment {Environment} to the platform key failed after its retries ({Failure}); it keeps its data key",
+                context.Message.EnvironmentId, e.GetType().Name);
+            await CompleteAsync(context, DataKeyRewrapper.PermanentFailureReason(e));
+        }
+    }
+
+    /// <param name="failure">Null to move the environment to a fresh data key; else why it stays under its old one.</param>
+    private async Task CompleteAsync(ConsumeContext<CompleteReturnToPlatformKey> context, string? failure)
     {
         var messageId = context.MessageId ?? throw new InvalidOperationException("A message needs a message id.");
         var message = context.Message;
@@ -117,7 +154,10 @@ public sealed class CompleteReturnToPlatformKeyConsumer(IDocumentStore store, Da
             await using var session = await DataKeyRewrapper.SessionAsync(store, context, null);
             if (await session.AlreadyHandledAsync(nameof(CompleteReturnToPlatformKeyConsumer), messageId, context.CancellationToken)) return;
 
-            await rewrapper.RewrapAsync(session, message.TenantId, message.Region, null, null, 0, [message.EnvironmentId], context.CancellationToken);
+            if (failure is not null)
+                await rewrapper.FailReplacementsAsync(session, [message.EnvironmentId], failure, context.CancellationToken);
+            else
+                await rewrapper.RewrapAsync(session, message.TenantId, message.Region, null, null, 0, [message.EnvironmentId], context.CancellationToken);
             session.MarkHandled(nameof(CompleteReturnToPlatformKeyConsumer), messageId, time.GetUtcNow());
             if (await DataKeyRewrapper.TrySaveAsync(session, attempt, MaxAttempts, logger, context.CancellationToken))
             {
@@ -149,7 +189,8 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, RecordTransfer transfer
         return session;
     }
 
-    /// <summary>True when committed (or committed by a concurrent delivery); false to decide again on fresh state.</summary>
+    /// <summary>True when committed; false to decide again on fresh state (a concurrent write, or a message of the batch
+    /// handled by a concurrent delivery); throws once the attempts are spent.</summary>
     public static async Task<bool> TrySaveAsync(IDocumentSession session, int attempt, int maxAttempts, ILogger logger,
         CancellationToken cancellationToken)
     {
@@ -164,10 +205,36 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, RecordTransfer transfer
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken);
             return false;
         }
-        catch (JasperFx.DocumentAlreadyExistsException)
+        catch (JasperFx.DocumentAlreadyExistsException) when (attempt < maxAttempts)
         {
-            return true; // the same message committed concurrently
+            // A message of the batch was committed by a concurrent delivery, and the others were rolled back with it:
+            // decide again, when the handled messages drop out and the rest are done.
+            logger.LogInformation("A message of the batch was handled concurrently, attempt {Attempt}; deciding again", attempt);
+            return false;
         }
+    }
+
+    /// <summary>A failure of a completion that the bus will not retry again (the last attempt; not the host stopping):
+    /// the completion decides the failure instead, so the environment is back online under its old key.</summary>
+    public static bool IsPermanent(ConsumeContext context, MessageRetries retries) =>
+        !context.CancellationToken.IsCancellationRequested && retries.IsLastAttempt(context);
+
+    /// <summary>Why, in words that carry no exception message (it could name anything): only the kind of failure.</summary>
+    public static string PermanentFailureReason(Exception e) =>
+        $"Moving the records to a fresh data key failed after every retry ({e.GetType().Name}); no record was re-encrypted.";
+
+    /// <summary>V3: the Updating environments among <paramref name="environmentIds"/> stay under their data keys and go back
+    /// online (the apply or the return failed); the others are left as they are.</summary>
+    public async Task FailReplacementsAsync(IDocumentSession session, IReadOnlyList<string> environmentIds, string reason,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var batch = session.CreateBatchQuery();
+        var fetches = environmentIds.Distinct(StringComparer.Ordinal)
+            .Select(id => batch.Events.FetchForWriting<TenantEnvironment>(TenantEnvironment.StreamKey(id))).ToList();
+        await batch.Execute(cancellationToken);
+        foreach (var stream in await Task.WhenAll(fetches))
+            stream.AppendMany(EnvironmentDecider.DecideReplacementFailure(stream.Aggregate, reason, now).Events);
     }
 
     public async Task<RewrapBatchResult> RewrapAsync(IDocumentSession session, string tenantId, string region, string? rewrapId,
