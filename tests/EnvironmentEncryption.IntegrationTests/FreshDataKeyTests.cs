@@ -217,6 +217,29 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
         }
     }
 
+    /// <summary>A read that loaded the environment before its records moved to a fresh data key, and the record after,
+    /// holds a record under another data key than the one it unwrapped: a 409 to read again, never a 500 (X1).</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    [Trait("Rule", "X1")]
+    public async Task A_record_under_another_data_key_than_the_environments_is_a_409_to_read_again_not_a_500_V3_X1()
+    {
+        var tenant = await platform.TenantAsync();
+        var environment = await platform.RegisterAsync(tenant);
+        await platform.WriteOkAsync(tenant, environment, "moved", "as if moved meanwhile");
+        await using (var session = Store.LightweightSession())
+        {
+            var record = await session.LoadAsync<EnvironmentRecord>(EnvironmentRecord.DocumentId(environment, "moved"));
+            record!.DataKeyId = "a-fresh-data-key";
+            session.Store(record);
+            await session.SaveChangesAsync();
+        }
+
+        var response = await platform.ReadAsync(tenant, environment, "moved");
+
+        await response.ShouldBeRefusedAsync(HttpStatusCode.Conflict, Rules.D2);
+    }
+
     [Fact]
     [Trait("Rule", "V3")]
     public async Task After_apply_and_lock_no_wrapped_key_in_the_event_store_the_documents_or_the_backups_unwraps_with_the_platform_key_to_the_current_data_key_V3_E2_D4()

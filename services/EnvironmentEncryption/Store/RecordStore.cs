@@ -90,6 +90,10 @@ public sealed class RecordStore(IDocumentStore store, DataKeyAccess access, Time
         {
             var record = await session.LoadAsync<EnvironmentRecord>(EnvironmentRecord.DocumentId(environmentId, recordId), cancellationToken);
             if (record is null) return (Refusal.NotFound($"Environment '{environmentId}' has no record '{recordId}'."), null, null);
+            // V3: the records moved to a fresh data key between the environment's read and the record's; read again.
+            if (record.DataKeyId != lease!.Environment.DataKey!.DataKeyId)
+                return (new Refusal(Rules.D2, $"The records of environment '{lease.Environment.Name}' moved to a fresh data key meanwhile; read again."),
+                    null, null);
             var content = RecordCipher.Decrypt(lease!.Key, environmentId, recordId, record.Kind, record.Nonce, record.Ciphertext, record.Tag);
             await session.SaveChangesAsync(cancellationToken);
             return (null, record, content);

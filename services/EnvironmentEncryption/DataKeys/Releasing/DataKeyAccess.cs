@@ -72,7 +72,8 @@ public sealed class DataKeyAccess(DataKeyVault vault, DataKeyCache cache, TimePr
         var state = await session.LoadAsync<TenantEnvironment>(TenantEnvironment.StreamKey(environmentId), cancellationToken);
         if (EnvironmentDecider.CanUseDataKey(state, tenantId, environmentId) is { } refusal)
         {
-            if (state is not null && state.State != EnvironmentState.Updating && cache.Contains(environmentId)) cache.Evict(environmentId);
+            // Offline for any reason (locked, deleted, or Updating towards a fresh data key, V3): no plaintext copy stays here.
+            if (state is not null && cache.Contains(environmentId)) cache.Evict(environmentId);
             PlatformTelemetry.Refusals.Add(1, new KeyValuePair<string, object?>("rule", refusal.Rule));
             return (refusal, null);
         }
