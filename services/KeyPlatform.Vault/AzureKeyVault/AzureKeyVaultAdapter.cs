@@ -342,12 +342,7 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(parameters.D);
-            CryptographicOperations.ZeroMemory(parameters.P);
-            CryptographicOperations.ZeroMemory(parameters.Q);
-            CryptographicOperations.ZeroMemory(parameters.DP);
-            CryptographicOperations.ZeroMemory(parameters.DQ);
-            CryptographicOperations.ZeroMemory(parameters.InverseQ);
+            PrivateKeyParameters.Clear(parameters);
         }
     }
 

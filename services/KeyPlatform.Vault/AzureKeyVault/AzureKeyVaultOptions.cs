@@ -66,15 +66,16 @@ public sealed class AzureKeyVaultOptions
     /// <summary>First retry delay of the pipeline (exponential, with jitter); a longer Retry-After from the vault wins.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(0.8);
 
-    /// <summary>Limit for one try of a request (Azure.Core's <c>Retry.NetworkTimeout</c>); a try that exceeds it is retried.</summary>
-    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(4);
+    /// <summary>Limit for one try of a request (Azure.Core's <c>Retry.NetworkTimeout</c>); a try that exceeds it is retried.
+    /// Long enough for the vault to create a 4096-bit key-exchange key in an HSM, which can take seconds.</summary>
+    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Limit for one request with all the pipeline's tries and retry waits (a longer Retry-After included); past it the
     /// request fails with a <see cref="TimeoutException"/>. Must stay below <c>Vault:Resilience:AttemptTimeout</c>, so the
     /// pipeline has given up before the resilient decorator cuts the call.
     /// </summary>
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(14);
 
     /// <summary>How often a delete waits for the deleted key to show before purging it.</summary>
     public TimeSpan DeletePollInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -167,7 +167,7 @@ public sealed class AzureKeyVaultAdapterTests : IAsyncLifetime
     public async Task A_Retry_After_longer_than_the_request_timeout_ends_the_request_in_a_timeout_on_the_time_provider_D1()
     {
         var time = new FakeTimeProvider();
-        var vault = Adapter(time: time, configure: options => options.RequestTimeout = TimeSpan.FromSeconds(5));
+        var vault = Adapter(time: time, configure: options => (options.NetworkTimeout, options.RequestTimeout) = (TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5)));
         var info = await ImportAsync(vault);
         _server.QueueFault(429, retryAfterSeconds: 30);
         var before = _server.Requests.Count;
