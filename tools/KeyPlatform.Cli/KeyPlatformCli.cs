@@ -8,13 +8,14 @@ public static class KeyPlatformCli
 {
     public static RootCommand Build(CliEnvironment environment)
     {
-        var root = new RootCommand("Key Platform operator CLI: streams, projections, locks, audit trail, tokens, clock");
+        var root = new RootCommand("Key Platform operator CLI: streams, projections, locks, audit trail, tokens, clock, master key");
         root.Subcommands.Add(StreamsCommand.Create(environment));
         root.Subcommands.Add(ProjectionsCommand.Create(environment));
         root.Subcommands.Add(LocksCommand.Create(environment));
         root.Subcommands.Add(AuditCommand.Create(environment));
         root.Subcommands.Add(TokenCommand.Create(environment));
         root.Subcommands.Add(ClockCommand.Create());
+        root.Subcommands.Add(MasterKeyCommand.Create(environment));
         return root;
     }
 

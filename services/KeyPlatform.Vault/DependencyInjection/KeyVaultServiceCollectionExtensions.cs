@@ -19,13 +19,15 @@ public static class KeyVaultServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="IKeyVault"/>: the store chosen by <c>Vault:Provider</c> (<see cref="VaultProvider"/>; Local by
     /// default) behind the resilient decorator, one per process. Reads <c>ConnectionStrings:Postgres</c> and the
-    /// <c>Vault</c> section (see <see cref="LocalVaultOptions"/>; <c>Vault:Pkcs11</c>, see <see cref="Pkcs11VaultOptions"/>)
+    /// <c>Vault</c> section (see <see cref="LocalVaultOptions"/>; <c>Vault:Pkcs11</c>, see <see cref="Pkcs11VaultOptions"/>, for
+    /// the PKCS#11 store and for the local store's master key under <c>Vault:MasterKeyWrapping=Pkcs11</c>)
     /// from the application's root <paramref name="configuration"/>, then applies <paramref name="configure"/>, whose
     /// <see cref="LocalVaultOptions.Regions"/> and <see cref="LocalVaultOptions.Resilience"/> hold for every store.
     /// </summary>
     /// <remarks>
     /// The store is opened when the host starts (a hosted service asks for the vault): a Production host without a master
-    /// key, a PKCS#11 store with a missing library, token or a wrong PIN, or an Azure Key Vault store without a vault URI or
+    /// key, a wrapped master key the token cannot unwrap (wrapping key missing, wrong PIN, file for another token, altered
+    /// file), a PKCS#11 store with a missing library, token or a wrong PIN, or an Azure Key Vault store without a vault URI or
     /// that cannot be read (unreachable, credential refused, no permission), fails to start with the reason instead of
     /// failing at its first key operation. Without an <see cref="IHostEnvironment"/> registered, the environment is taken
     /// to be Production (no development key).
@@ -69,7 +71,7 @@ public static class KeyVaultServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetService<ILogger<ResilientKeyVault>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
-        KeyVaultHealthCheck.Register(services, VaultProvider.Pkcs11,
+        KeyVaultHealthCheck.Register(services, KeyVaultHealthCheck.StoreName(VaultProvider.Pkcs11),
             (provider, cancellationToken) => provider.GetRequiredService<Pkcs11KeyVault>().ExistsAsync(ReadinessProbeKeyId, cancellationToken));
         return services;
     }
@@ -96,7 +98,7 @@ public static class KeyVaultServiceCollectionExtensions
             provider.GetService<ILogger<ResilientKeyVault>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AzureKeyVaultStartupCheck>());
-        KeyVaultHealthCheck.Register(services, VaultProvider.AzureKeyVault,
+        KeyVaultHealthCheck.Register(services, KeyVaultHealthCheck.StoreName(VaultProvider.AzureKeyVault),
             (provider, cancellationToken) => provider.GetRequiredService<AzureKeyVaultAdapter>().CheckReachableAsync(cancellationToken));
         return services;
     }
@@ -126,7 +128,9 @@ public static class KeyVaultServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetService<ILogger<ResilientKeyVault>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
-        KeyVaultHealthCheck.Register(services, VaultProvider.Local,
+        var store = KeyVaultHealthCheck.StoreName(VaultProvider.Local,
+            options.MasterKeyWrapping == MasterKeyWrapping.Pkcs11 ? options.Pkcs11.TokenLabel : null);
+        KeyVaultHealthCheck.Register(services, store,
             (provider, cancellationToken) => provider.GetRequiredService<LocalKeyVault>().ExistsAsync(ReadinessProbeKeyId, cancellationToken));
         return services;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using KeyPlatform.Vault.Pkcs11;
 using KeyPlatform.Vault.Resilience;
 using Microsoft.Extensions.Configuration;
 
@@ -6,7 +7,8 @@ namespace KeyPlatform.Vault.Local;
 
 /// <summary>
 /// Settings of the local vault. Configuration keys: <c>ConnectionStrings:Postgres</c>, <c>Vault:Schema</c>,
-/// <c>Vault:MasterKey</c> (base64 of 32 random bytes), <c>Vault:MasterKeyFile</c> (a file holding that base64),
+/// <c>Vault:MasterKey</c> (base64 of 32 random bytes), <c>Vault:MasterKeyFile</c> (a file holding that base64, or with
+/// <c>Vault:MasterKeyWrapping=Pkcs11</c> the master key wrapped on the token of <c>Vault:Pkcs11:*</c>),
 /// <c>Vault:PrivateKeyCacheSize</c>, <c>Vault:Resilience:MaxRetryAttempts</c>, <c>Vault:Resilience:BaseDelay</c>,
 /// <c>Vault:Resilience:AttemptTimeout</c>.
 /// </summary>
@@ -30,6 +32,17 @@ public sealed class LocalVaultOptions
     /// <summary>Path of a file holding the base64 master key; relative paths are from the current directory.</summary>
     public string? MasterKeyFile { get; set; }
 
+    /// <summary>Whether <see cref="MasterKeyFile"/> holds the master key plain or wrapped on a PKCS#11 token.</summary>
+    public MasterKeyWrapping MasterKeyWrapping { get; set; } = MasterKeyWrapping.None;
+
+    /// <summary>The label of the token's wrapping key a development master key is wrapped with when one is created
+    /// (<c>Vault:MasterKeyWrappingKey</c>); a file names the key that wrapped it, so loading never reads this.</summary>
+    public string MasterKeyWrappingKey { get; set; } = Pkcs11MasterKeyEnvelope.DefaultKeyLabel;
+
+    /// <summary>The token that unwraps the master key under <see cref="Local.MasterKeyWrapping.Pkcs11"/>: the
+    /// <c>Vault:Pkcs11</c> settings (library, token label, PIN).</summary>
+    public Pkcs11VaultOptions Pkcs11 { get; set; } = new();
+
     /// <summary>How many imported private keys an instance keeps for unwrapping (see PrivateKeyCache); 0 = none.</summary>
     public int PrivateKeyCacheSize { get; set; } = 256;
 
@@ -50,6 +63,9 @@ public sealed class LocalVaultOptions
             Schema = NullIfBlank(section["Schema"]) ?? DefaultSchema,
             MasterKey = NullIfBlank(section["MasterKey"]),
             MasterKeyFile = NullIfBlank(section["MasterKeyFile"]),
+            MasterKeyWrapping = MasterKeyWrappings.Parse(section["MasterKeyWrapping"]),
+            Pkcs11 = Pkcs11VaultOptions.FromConfiguration(configuration),
+            MasterKeyWrappingKey = NullIfBlank(section["MasterKeyWrappingKey"]) ?? Pkcs11MasterKeyEnvelope.DefaultKeyLabel,
         };
 
         if (int.TryParse(section["PrivateKeyCacheSize"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var cacheSize))
@@ -79,5 +95,5 @@ public sealed class LocalVaultOptions
     private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     public override string ToString() =>
-        $"LocalVaultOptions {{ Schema = {Schema}, Regions = {string.Join(",", Regions)}, MasterKey = {(MasterKey is null ? "not set" : "set")}, MasterKeyFile = {MasterKeyFile ?? "not set"} }}";
+        $"LocalVaultOptions {{ Schema = {Schema}, Regions = {string.Join(",", Regions)}, MasterKey = {(MasterKey is null ? "not set" : "set")}, MasterKeyFile = {MasterKeyFile ?? "not set"}, MasterKeyWrapping = {MasterKeyWrapping} }}";
 }

@@ -62,6 +62,9 @@ public sealed class MasterKey : IDisposable
 
     internal string ToBase64() => Convert.ToBase64String(_key);
 
+    /// <summary>A copy of the key for wrapping it (the caller zeroes it).</summary>
+    internal byte[] ExportBytes() => _key.ToArray();
+
     /// <param name="associatedData">Binds the blob to its row, so a sealed key copied to another row does not open.</param>
     public byte[] Seal(ReadOnlySpan<byte> plaintext, string associatedData)
     {
@@ -106,6 +109,13 @@ public sealed class MasterKey : IDisposable
         }
 
         return plaintext;
+    }
+
+    /// <summary>Whether both hold the same key (compared in constant time), e.g. a master key and its unwrapped copy.</summary>
+    public bool SameKeyAs(MasterKey other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return CryptographicOperations.FixedTimeEquals(_key, other._key);
     }
 
     public void Dispose() => CryptographicOperations.ZeroMemory(_key);

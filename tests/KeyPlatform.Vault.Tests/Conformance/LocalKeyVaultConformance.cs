@@ -5,8 +5,9 @@ using Npgsql;
 
 namespace KeyPlatform.Vault.Tests.Conformance;
 
-/// <summary>The conformance suite on the local vault: PostgreSQL, this class's own schema.</summary>
-public sealed class LocalKeyVaultConformance(VaultDatabase database) : KeyVaultConformance, IClassFixture<VaultDatabase>
+/// <summary>The conformance suite on the local vault: PostgreSQL, this class's own schema (and, with
+/// <see cref="EnvelopedLocalKeyVaultConformance"/>, a master key wrapped on the token).</summary>
+public class LocalKeyVaultConformance(VaultDatabase database) : KeyVaultConformance, IClassFixture<VaultDatabase>
 {
     protected override IKeyVault Vault { get; } = new ResilientKeyVault(database.Vault);
 

@@ -82,4 +82,43 @@ public sealed class KeyVaultReadinessTests
         check.Description.ShouldNotContain(wrongPin);
         (check.Exception?.ToString() ?? "").ShouldNotContain(wrongPin);
     }
+
+    private static Dictionary<string, string?> LocalEnveloped(string masterKeyFile)
+    {
+        var token = SoftHsm.FromEnvironment();
+        return new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = VaultDatabase.ConnectionString, ["Vault:Schema"] = "vault_readiness",
+            ["Vault:MasterKeyWrapping"] = "Pkcs11", ["Vault:MasterKeyFile"] = masterKeyFile,
+            ["Vault:Pkcs11:Library"] = token.Library, ["Vault:Pkcs11:TokenLabel"] = token.TokenLabel, ["Vault:Pkcs11:Pin"] = token.Pin,
+        };
+    }
+
+    [Fact, Trait("Rule", "V1")]
+    public async Task The_local_store_with_its_master_key_wrapped_on_the_token_is_ready_and_names_the_token_V1()
+    {
+        using var envelope = new EnvelopedMasterKey();
+
+        var check = await VaultCheckAsync(LocalEnveloped(envelope.FilePath));
+
+        check.Status.ShouldBe(HealthStatus.Healthy, check.Description);
+        check.Description.ShouldBe($"Local key store (master key wrapped on PKCS#11 token '{SoftHsm.FromEnvironment().TokenLabel}') reachable");
+    }
+
+    [Fact, Trait("Rule", "V1")]
+    public async Task The_local_store_whose_wrapping_key_is_gone_is_not_ready_and_says_which_store_and_why_V1()
+    {
+        using var envelope = new EnvelopedMasterKey();
+        using (var token = EnvelopedMasterKey.NewEnvelope())
+        {
+            token.DestroyWrappingKey(envelope.WrappingKeyLabel).ShouldBeTrue();
+        }
+
+        var check = await VaultCheckAsync(LocalEnveloped(envelope.FilePath));
+
+        check.Status.ShouldBe(HealthStatus.Unhealthy);
+        check.Description.ShouldStartWith("Local key store (master key wrapped on PKCS#11 token");
+        check.Description.ShouldContain($"has no key labelled '{envelope.WrappingKeyLabel}'");
+        check.Description.ShouldContain("Vault:MasterKeyFile");
+    }
 }

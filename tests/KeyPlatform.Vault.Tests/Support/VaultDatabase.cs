@@ -58,6 +58,16 @@ public sealed class VaultDatabase : IAsyncLifetime
         return vault;
     }
 
+    /// <summary>A vault on <paramref name="schema"/> (this class's unless told) under a master key loaded elsewhere (an
+    /// enveloped one); the vault owns the key from then on.</summary>
+    public LocalKeyVault NewVault(MasterKey masterKey, string? schema = null)
+    {
+        var vault = new LocalKeyVault(
+            new LocalVaultOptions { ConnectionString = ConnectionString, Schema = schema ?? Schema, Regions = Regions }, masterKey);
+        _vaults.Add(vault);
+        return vault;
+    }
+
     public async Task<NpgsqlConnection> OpenAsync()
     {
         var connection = new NpgsqlConnection(ConnectionString);
