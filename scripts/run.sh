@@ -8,7 +8,8 @@
 # Settings: KP_KEYSERVICE_PORT (5101), KP_ENVIRONMENTENCRYPTION_PORT (5102), KP_TENANTLOCK_PORT (5103),
 # KP_HEALTH_TIMEOUT (90 s per start), KP_SKIP_BUILD=1 to start the last build as it is;
 # KP_VAULT=local (default: keys in PostgreSQL under the master key) or KP_VAULT=softhsm (keys on the SoftHSM
-# token that scripts/infra.sh makes, through the PKCS#11 adapter: a lock destroys the key, V1, V2);
+# token that scripts/infra.sh makes, through the PKCS#11 adapter: a lock destroys the key, V1, V2) or
+# KP_VAULT=local-hsm (keys in PostgreSQL, their master key only wrapped by an AES key on the SoftHSM token);
 # infrastructure settings as in scripts/infra.sh.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -104,13 +105,36 @@ vault_settings() {
       # One vault, one master key: KeyService, EnvironmentEncryption and TenantLock all open the same sealed keys.
       export Vault__Provider=Local Vault__MasterKeyFile="${Vault__MasterKeyFile:-$KP_ROOT/.data/vault/master.key}" ;;
     softhsm)
-      # The PIN reaches the services as a file (Vault:Pkcs11:PinFile), never on a command line or in a log.
-      local pin_file="$KP_RUN/hsm-user.pin"
-      (umask 077 && printf '%s' "$KP_HSM_USER_PIN" >"$pin_file")
-      export Vault__Provider=Pkcs11 Vault__Pkcs11__Library="$KP_HSM_LIBRARY" Vault__Pkcs11__TokenLabel="$KP_HSM_TOKEN_LABEL" \
-        Vault__Pkcs11__PinFile="$pin_file" SOFTHSM2_CONF ;;
-    *) kp_die "KP_VAULT is '$KP_VAULT'; it must be local or softhsm" ;;
+      token_settings
+      export Vault__Provider=Pkcs11 ;;
+    local-hsm)
+      # The master key file holds the master key wrapped on the token (prepare_vault makes it); the keys stay in PostgreSQL.
+      token_settings
+      export Vault__Provider=Local Vault__MasterKeyWrapping=Pkcs11 \
+        Vault__MasterKeyFile="${Vault__MasterKeyFile:-$KP_ROOT/.data/vault/master.key.wrapped}" ;;
+    *) kp_die "KP_VAULT is '$KP_VAULT'; it must be local, softhsm or local-hsm" ;;
   esac
+}
+
+# The SoftHSM token's settings. The PIN reaches the services as a file (Vault:Pkcs11:PinFile), never on a command line
+# or in a log.
+token_settings() {
+  local pin_file="$KP_RUN/hsm-user.pin"
+  (umask 077 && printf '%s' "$KP_HSM_USER_PIN" >"$pin_file")
+  export Vault__Pkcs11__Library="$KP_HSM_LIBRARY" Vault__Pkcs11__TokenLabel="$KP_HSM_TOKEN_LABEL" \
+    Vault__Pkcs11__PinFile="$pin_file" SOFTHSM2_CONF
+}
+
+# KP_VAULT=local-hsm: the wrapped master key file, made once by the CLI before the services start (three services
+# starting together must not each make a wrapping key); the plain master key is never written.
+prepare_vault() {
+  [[ ${KP_VAULT:-local} == local-hsm ]] || return 0
+  (
+    vault_settings
+    [[ -f $Vault__MasterKeyFile ]] && exit 0
+    kp_say "creating the wrapped master key $(kp_rel "$Vault__MasterKeyFile") on the SoftHSM token"
+    dotnet "$KP_ROOT/tools/KeyPlatform.Cli/bin/Release/net10.0/keyplatform.dll" master-key create --out "$Vault__MasterKeyFile" >/dev/null
+  ) || kp_die "could not create the wrapped master key"
 }
 
 # Wait until every service answers GET /health/ready with 200; on failure show its log.
@@ -185,7 +209,7 @@ cmd_run() {
   [[ $before == *"postgres: running"* ]] || STOP_INFRA+=(postgres)
   "$INFRA" up
   eval "$("$INFRA" env)"
-  kp_say "key store: ${KP_VAULT:-local} (KP_VAULT=local|softhsm)"
+  kp_say "key store: ${KP_VAULT:-local} (KP_VAULT=local|softhsm|local-hsm)"
 
   if [[ ${KP_SKIP_BUILD:-0} != 1 ]]; then
     kp_say "building KeyPlatform.sln (Release)"
@@ -193,6 +217,7 @@ cmd_run() {
       kp_die "build failed"
   fi
 
+  prepare_vault
   for name in "${SERVICES[@]}"; do start_service "$name"; done
   wait_healthy
   print_table
