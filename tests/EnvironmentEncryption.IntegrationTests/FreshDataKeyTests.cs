@@ -46,7 +46,10 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
 
     /// <summary>Whether a session of the test database waits for <paramref name="environment"/>'s record lock (a record
     /// write held by a move, or a move held by a write); a waiter on any other lock does not count.</summary>
-    private async Task<bool> WaitingForTheRecordLockAsync(string environment)
+    private async Task<bool> WaitingForTheRecordLockAsync(string environment) => await WaitersForTheRecordLockAsync(environment) > 0;
+
+    /// <summary>How many sessions of the test database wait for <paramref name="environment"/>'s record lock.</summary>
+    private async Task<int> WaitersForTheRecordLockAsync(string environment)
     {
         var key = RecordWriteLock.LockKey(Store.Options.DatabaseSchemaName, environment);
         await using var connection = new NpgsqlConnection(TestInfrastructure.PostgresConnectionString);
@@ -58,7 +61,7 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
             connection);
         command.Parameters.Add(new NpgsqlParameter { Value = (key >> 32) & 0xFFFFFFFFL });
         command.Parameters.Add(new NpgsqlParameter { Value = key & 0xFFFFFFFFL });
-        return Convert.ToInt32(await command.ExecuteScalarAsync()) > 0;
+        return Convert.ToInt32(await command.ExecuteScalarAsync());
     }
 
     /// <summary>The race a fresh data key opens: a write that chose the old data key must not commit after the move to the
@@ -89,6 +92,129 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
 
         (await held).StatusCode.ShouldBe(HttpStatusCode.NoContent, await (await held).Content.ReadAsStringAsync());
         (await platform.ReadOkAsync(tenant, environment, "during-the-move")).ShouldBe("written while the records move");
+    }
+
+    /// <summary>Two E2 completions of the same two environments of two tenants, each group's records held in turn and the
+    /// groups in crossing orders (a message delivered again, in another batch): each holds one environment and waits for the
+    /// other's, and PostgreSQL ends one with a deadlock (40P01). This is what <see cref="DataKeyRewrapper.CompleteApplicationsAsync"/>
+    /// no longer does (next test).</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task Completions_that_hold_each_groups_records_in_turn_in_crossing_orders_deadlock_on_PostgreSQL_V3()
+    {
+        // One group, then the other, as the consumer did before.
+        var failures = await CompleteTwiceInCrossingOrdersAsync(async (rewrapper, session, first, second) =>
+        {
+            await rewrapper.RewrapAsync(session, first.TenantId, first.Region, null, null, 0, [first.EnvironmentId], CancellationToken.None);
+            await rewrapper.RewrapAsync(session, second.TenantId, second.Region, null, null, 0, [second.EnvironmentId], CancellationToken.None);
+        });
+
+        failures.Count(IsDeadlock).ShouldBe(1, string.Join("\n", failures.Select(f => f.GetType().Name)));
+    }
+
+    /// <summary>The same two completions as one call each: every record lock of the batch in one order, so the second waits for
+    /// the first, finds the environments done, and neither fails.</summary>
+    [Fact]
+    [Trait("Rule", "V3")]
+    public async Task Completions_of_several_tenants_hold_every_record_lock_in_one_order_and_do_not_deadlock_V3()
+    {
+        var (tenants, environments) = (new List<string>(), new List<string>());
+        var failures = await CompleteTwiceInCrossingOrdersAsync((rewrapper, session, first, second) =>
+        {
+            tenants.AddRange([first.TenantId, second.TenantId]);
+            environments.AddRange([first.EnvironmentId, second.EnvironmentId]);
+            return rewrapper.CompleteApplicationsAsync(session, [first, second], CancellationToken.None);
+        });
+
+        failures.ShouldBeEmpty();
+        for (var i = 0; i < 2; i++)
+        {
+            await platform.WaitForStatusAsync(tenants[i], environments[i],
+                s => s is { State: EnvironmentState.Active, Protection: EnvironmentProtection.TenantKey }, "Active under the tenant key");
+            (await platform.ReadOkAsync(tenants[i], environments[i], "ledger")).ShouldBe($"ledger {i}");
+        }
+    }
+
+    private static bool IsDeadlock(Exception e) =>
+        e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected } || (e.InnerException is { } inner && IsDeadlock(inner));
+
+    /// <summary>Two environments of two tenants left Updating (the bus stopped, so no completion runs), a record write in flight
+    /// on each, two completions started in crossing orders (first a then b, and b then a) that wait for those writes; then the
+    /// writes end at once. Returns what the two completions threw. The fixture gets a fresh host afterwards.</summary>
+    private async Task<List<Exception>> CompleteTwiceInCrossingOrdersAsync(
+        Func<DataKeyRewrapper, IDocumentSession, CompleteTenantKeyApplication, CompleteTenantKeyApplication, Task> complete)
+    {
+        var applications = new List<CompleteTenantKeyApplication>();
+        for (var i = 0; i < 2; i++)
+        {
+            var tenant = await platform.TenantAsync();
+            await platform.FirstKeyAsync(tenant);
+            var environment = await platform.RegisterAsync(tenant);
+            await platform.WriteOkAsync(tenant, environment, "ledger", $"ledger {i}");
+            applications.Add(new CompleteTenantKeyApplication(tenant, PlatformFixture.Region, environment));
+        }
+
+        var stopped = platform.Environments;
+        try
+        {
+            using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+                await stopped.Services.GetRequiredService<MassTransit.IBusControl>().StopAsync(stopping.Token);
+            foreach (var application in applications)
+            {
+                (await platform.ApplyAsync(application.TenantId, application.EnvironmentId)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+                await platform.WaitForStatusAsync(application.TenantId, application.EnvironmentId, s => s.State == EnvironmentState.Updating, "Updating");
+            }
+
+            var rewrapper = stopped.Services.GetRequiredService<DataKeyRewrapper>();
+            var writes = new List<IDocumentSession>();
+            Task[] completions;
+            try
+            {
+                foreach (var application in applications)
+                {
+                    var write = await Store.OpenWriteSessionAsync(CancellationToken.None);
+                    writes.Add(write);
+                    await RecordWriteLock.HoldForWriteAsync(write, application.EnvironmentId, CancellationToken.None);
+                }
+
+                completions = [Completion(applications[0], applications[1]), Completion(applications[1], applications[0])];
+                // Both waiting: on one environment each (held in turn), or both on the first in the order (held at once).
+                await Eventually.TrueAsync(async () =>
+                        await WaitersForTheRecordLockAsync(applications[0].EnvironmentId) + await WaitersForTheRecordLockAsync(applications[1].EnvironmentId) == 2,
+                    "both completions to wait for the writes");
+            }
+            finally
+            {
+                foreach (var write in writes) await write.DisposeAsync();
+            }
+
+            var failures = new List<Exception>();
+            foreach (var completion in completions)
+            {
+                try
+                {
+                    await completion;
+                }
+                catch (Exception e)
+                {
+                    failures.Add(e);
+                }
+            }
+            return failures;
+
+            async Task Completion(CompleteTenantKeyApplication first, CompleteTenantKeyApplication second)
+            {
+                await Task.Yield();
+                await using var session = await Store.OpenWriteSessionAsync(CancellationToken.None);
+                await complete(rewrapper, session, first, second);
+                await session.SaveChangesAsync();
+            }
+        }
+        finally
+        {
+            platform.ReplaceEnvironments(platform.StartEnvironments());
+            await stopped.DisposeAsync(); // its bus is stopped already
+        }
     }
 
     /// <summary>A failure no retry cures (here every wrap under the tenant key times out) must not leave the environment

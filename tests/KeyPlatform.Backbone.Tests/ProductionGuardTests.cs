@@ -1,9 +1,12 @@
 using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.ServiceDefaults.Faults;
+using KeyPlatform.Testing;
 using KeyPlatform.ServiceDefaults.Time;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging;
 
 namespace KeyPlatform.Backbone.Tests;
 
@@ -35,6 +38,27 @@ public sealed class ProductionGuardTests
             ClockControl.CreateTimeProvider(Config((ClockControl.OffsetFileKey, "clock-offset.txt")), Environment(name)));
         Should.NotThrow(() => new ServiceCollection().AddPlatformAuthentication(Config(), Environment(Environments.Development)));
         Should.NotThrow(() => new ServiceCollection().AddPlatformAuthentication(Config(), Environment("Testing")));
+    }
+
+    /// <summary>A fault drill's setting left on a Production host (docs/decisions/0022) is ignored, and said so once: reaching
+    /// the point returns (were it armed, this test's own process would die here).</summary>
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Staging")]
+    public async Task A_fault_point_armed_on_a_host_other_than_Development_or_Testing_is_ignored_with_one_warning(string name)
+    {
+        var logs = new CapturedLogs();
+        using var loggers = LoggerFactory.Create(logging => logging.AddProvider(logs));
+        var faults = new FaultPoints(Config((FaultPoints.CrashKey, "backbone.test-point")), Environment(name), loggers.CreateLogger<FaultPoints>());
+        await faults.StartAsync(CancellationToken.None);
+
+        faults.Reach("backbone.test-point");
+        faults.Reach("backbone.test-point");
+
+        logs.Lines.ShouldHaveSingleItem().ShouldContain($"{FaultPoints.CrashKey} is set, and ignored");
+        logs.Lines.Single().ShouldContain(name);
+        Should.Throw<InvalidOperationException>(() => new FaultPoints(Config((FaultPoints.CrashAtHitKey, "0")), Environment("Testing"),
+            loggers.CreateLogger<FaultPoints>())).Message.ShouldContain(FaultPoints.CrashAtHitKey);
     }
 
     [Fact]

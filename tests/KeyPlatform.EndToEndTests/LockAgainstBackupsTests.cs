@@ -3,8 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using KeyPlatform.Vault;
-using KeyPlatform.Vault.DependencyInjection;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -47,7 +45,8 @@ public sealed class LockAgainstBackupsTests
         {
             var wrapped = await DataKeysAsync(restored, system.Schema("environments"), story.Tenant);
             wrapped.Count.ShouldBe(story.Environments.Count);
-            await using var vault = VaultOn(restored, system.Schema("vault"), hsm);
+            // The vault a service would open on the restored database: the same settings, another database.
+            await using var vault = SystemVault.Open(ConnectionTo(restored), system.Schema("vault"), hsm);
             var keys = vault.GetRequiredService<IKeyVault>();
 
             var unwrapped = 0;
@@ -100,21 +99,6 @@ public sealed class LockAgainstBackupsTests
         }
 
         return keys;
-    }
-
-    /// <summary>The vault a service would open on the restored database: the same settings, another database.</summary>
-    private static ServiceProvider VaultOn(string database, string vaultSchema, SoftHsm? hsm)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = ConnectionTo(database),
-            ["Vault:Schema"] = vaultSchema,
-            ["Vault:MasterKey"] = TestInfrastructure.TestVaultMasterKey,
-        };
-        foreach (var (name, value) in hsm?.ServiceSettings() ?? []) settings[name.Replace("__", ":", StringComparison.Ordinal)] = value;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ServiceCollection().AddLogging()
-            .AddKeyVault(configuration, vault => vault.Regions = ["europe"]).BuildServiceProvider();
     }
 
     private static async Task<string> DumpAsync(RunningSystem system)

@@ -45,8 +45,14 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public async Task StartAsync()
+    /// <summary>True when no process runs (never started, killed, or dead by itself).</summary>
+    public bool HasExited => process is null || process.HasExited;
+
+    /// <param name="overrides">Settings for this start only, over the ones the service was made with (an empty value unsets
+    /// one), e.g. a restart without the fault drill it died of.</param>
+    public async Task StartAsync(IReadOnlyDictionary<string, string>? overrides = null)
     {
+        process?.Dispose();
         var start = new ProcessStartInfo("dotnet", [Assembly, "--urls", BaseAddress.ToString()])
         {
             RedirectStandardOutput = true,
@@ -55,6 +61,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         start.Environment["RateLimits__Enabled"] = "false";
         foreach (var (key, value) in environment) start.Environment[key] = value;
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) start.Environment[key] = value;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         process = Process.Start(start)!;
         process.OutputDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Auth;
 using KeyPlatform.ServiceDefaults.Deadlines;
+using KeyPlatform.ServiceDefaults.Faults;
 using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.OpenApi;
@@ -106,6 +107,9 @@ public static class PlatformServiceExtensions
         });
         services.AddSingleton<DeadlineDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<DeadlineDispatcher>());
+        // Fault drills (Testing:Faults:*): named points where a Development or Testing process kills itself.
+        services.AddSingleton<FaultPoints>();
+        services.AddHostedService(sp => sp.GetRequiredService<FaultPoints>());
 
         AddBus(services, configuration, options);
         AddTelemetry(services, options.ServiceName);

@@ -108,9 +108,7 @@ public sealed class CompleteTenantKeyApplicationsConsumer(IDocumentStore store, 
             if (failure is not null)
                 await rewrapper.FailReplacementsAsync(session, pending.Select(m => m.Message.EnvironmentId).ToList(), failure, context.CancellationToken);
             else
-                foreach (var group in pending.GroupBy(m => (m.Message.TenantId, m.Message.Region)))
-                    await rewrapper.RewrapAsync(session, group.Key.TenantId, group.Key.Region, null, null, 0,
-                        group.Select(m => m.Message.EnvironmentId).ToList(), context.CancellationToken);
+                await rewrapper.CompleteApplicationsAsync(session, pending.Select(m => m.Message).ToList(), context.CancellationToken);
             foreach (var message in pending) session.MarkHandled(Handler, message.MessageId!.Value, time.GetUtcNow());
             if (await DataKeyRewrapper.TrySaveAsync(session, attempt, MaxAttempts, logger, context.CancellationToken))
             {
@@ -235,6 +233,19 @@ public sealed class DataKeyRewrapper(DataKeyVault vault, RecordTransfer transfer
         await batch.Execute(cancellationToken);
         foreach (var stream in await Task.WhenAll(fetches))
             stream.AppendMany(EnvironmentDecider.DecideReplacementFailure(stream.Aggregate, reason, now).Events);
+    }
+
+    /// <summary>E2 completions of any tenants and regions in one transaction, each (tenant, region) its own batch. The records of
+    /// every environment of them are held first, in one order (<see cref="RecordWriteLock"/>): held group by group, two
+    /// transactions completing the same environments in other groups first (a message delivered again, to another instance or
+    /// in another batch) would each hold one and wait for the other's, a PostgreSQL deadlock (40P01).</summary>
+    public async Task CompleteApplicationsAsync(IDocumentSession session, IReadOnlyList<CompleteTenantKeyApplication> applications,
+        CancellationToken cancellationToken)
+    {
+        await RecordWriteLock.HoldForMoveAsync(session, applications.Select(a => a.EnvironmentId), cancellationToken);
+        foreach (var group in applications.GroupBy(a => (a.TenantId, a.Region)))
+            await RewrapAsync(session, group.Key.TenantId, group.Key.Region, null, null, 0, group.Select(a => a.EnvironmentId).ToList(),
+                cancellationToken);
     }
 
     public async Task<RewrapBatchResult> RewrapAsync(IDocumentSession session, string tenantId, string region, string? rewrapId,

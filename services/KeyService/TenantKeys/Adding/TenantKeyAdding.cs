@@ -1,5 +1,6 @@
 using KeyPlatform.Contracts.Keys;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Faults;
 using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.Vault;
 
@@ -7,9 +8,13 @@ namespace KeyPlatform.KeyService.TenantKeys.Adding;
 
 /// <summary>What generating and uploading share: check the rules before touching the vault, put the key in the
 /// vault as the tenant's key of the region, add it to the ring; if the ring refuses it after all (a race), take it out of the vault again so
-/// nothing is half applied.</summary>
-public sealed class TenantKeyAdding(StreamCommands streams, TenantKeyFactsReader facts, IKeyVault vault)
+/// nothing is half applied. A process that dies between the vault and the ring leaves an orphan in the vault, which the
+/// reconciliation deletes (<see cref="OrphanKeys.OrphanKeyReconciler"/>); <see cref="KeyImportedFaultPoint"/> is that moment.</summary>
+public sealed class TenantKeyAdding(StreamCommands streams, TenantKeyFactsReader facts, IKeyVault vault, FaultPoints faults)
 {
+    /// <summary>The key is in the vault, its <see cref="KeyAdded"/> not appended yet (uploads and generation alike).</summary>
+    public const string KeyImportedFaultPoint = "key-service.key-imported";
+
     public sealed record Added(string KeyId, VaultKeyInfo Vault);
 
     public async Task<(Refusal? Refusal, Added? Added)> AddAsync(string tenantId, string region, string name,
@@ -22,6 +27,7 @@ public sealed class TenantKeyAdding(StreamCommands streams, TenantKeyFactsReader
 
         var (refused, key) = await putInVault(new VaultKeyName($"{tenantId}/{region}/{name}"), VaultKeyOwner.Tenant(tenantId, region));
         if (refused is not null) return (refused, null);
+        faults.Reach(KeyImportedFaultPoint);
 
         var keyId = Guid.CreateVersion7().ToString("N");
         var command = new AddTenantKey(tenantId, region, keyId, name, key!.Thumbprint, key.KeyId, source, acknowledgeRisk);
