@@ -9,6 +9,8 @@ namespace KeyPlatform.Vault.Pkcs11;
 /// the application, shared by all its sessions, so one session stays open holding it), and a pool of read-write sessions
 /// handed to one caller at a time. When the library or the token went away under us (a token restart, someone's
 /// <c>C_Finalize</c>), the next operation reconnects (reload, log in again, fresh sessions) and is tried once more.
+/// Each connection (each library generation) has its own <see cref="KeyObjects"/>: object handles are only good for the
+/// library instance that gave them, so a reconnect starts with none.
 /// </summary>
 /// <remarks>Errors name the library, the token and the PKCS#11 return value; never the PIN.</remarks>
 internal sealed class Pkcs11Token : IDisposable
@@ -50,7 +52,10 @@ internal sealed class Pkcs11Token : IDisposable
     public void Connect() => Current();
 
     /// <summary>Runs <paramref name="operation"/> on a pooled session; reconnects and retries once if the connection was lost.</summary>
-    public T Run<T>(Func<ISession, T> operation)
+    public T Run<T>(Func<ISession, T> operation) => Run((session, _) => operation(session));
+
+    /// <summary>The same, with the key objects this connection found (handles valid for its library generation only).</summary>
+    public T Run<T>(Func<ISession, KeyObjects, T> operation)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -76,7 +81,7 @@ internal sealed class Pkcs11Token : IDisposable
 
             try
             {
-                var result = operation(session);
+                var result = operation(session, connection.Keys);
                 connection.Return(session);
                 return result;
             }
@@ -158,8 +163,12 @@ internal sealed class Pkcs11Token : IDisposable
         private int _retired;
         private int _closed;
 
+        /// <summary>The key objects found through this connection; gone with it.</summary>
+        public KeyObjects Keys { get; }
+
         private Connection(IPkcs11Library library, ISlot slot, ISession loginSession)
         {
+            Keys = new KeyObjects();
             _library = library;
             _slot = slot;
             _loginSession = loginSession;
