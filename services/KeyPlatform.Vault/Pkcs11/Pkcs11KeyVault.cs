@@ -131,7 +131,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         ArgumentNullException.ThrowIfNull(key);
         VaultArguments.RequireKeyToWrap(plaintextKey);
 
-        return OnToken(() =>
+        return OnCaller(() =>
         {
             // The public key is in memory; the token proves the private key object still exists before it is used.
             var found = _token.Run((session, objects) => DataKeyWrappingKey(session, objects, key, proveExists: true)).Key;
@@ -148,7 +148,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
 
         var padding = WrappingAlgorithm.Padding(algorithm);
         var ciphertext = wrappedKey.ToArray();
-        return OnToken(() => _token.Run((session, objects) =>
+        return OnCaller(() => _token.Run((session, objects) =>
         {
             var found = DataKeyWrappingKey(session, objects, key, proveExists: false);
             byte[] plaintext;
@@ -201,14 +201,14 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     public Task<string> GetThumbprintAsync(string keyId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
-        return OnToken(() => _token.Run((session, objects) =>
+        return OnCaller(() => _token.Run((session, objects) =>
             (Validated(session, objects, keyId) ?? throw new VaultKeyNotFoundException(keyId)).Key.Thumbprint), cancellationToken);
     }
 
     public Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
-        return OnToken(() => _token.Run((session, objects) => Validated(session, objects, keyId) is not null), cancellationToken);
+        return OnCaller(() => _token.Run((session, objects) => Validated(session, objects, keyId) is not null), cancellationToken);
     }
 
     /// <summary>
@@ -257,9 +257,31 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
             cancellationToken);
     }
 
-    /// <summary>PKCS#11 calls block: they run on the thread pool, not on the caller's thread.</summary>
+    /// <summary>Calls that block for long (key creation, imports, searches over the token) run on the thread pool.</summary>
     private static Task<T> OnToken<T>(Func<T> operation, CancellationToken cancellationToken) =>
         Task.Run(operation, cancellationToken);
+
+    /// <summary>
+    /// Wrap, unwrap and the reads by a kept handle are one or two short token calls (a <c>C_Decrypt</c> is well under a
+    /// millisecond): they run on the caller's thread, as a synchronous call would, instead of paying two thread-pool hops
+    /// that cost more than the call itself on a busy machine (decision 0018). Failures come back in the task.
+    /// </summary>
+    private static Task<T> OnCaller<T>(Func<T> operation, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        try
+        {
+            return Task.FromResult(operation());
+        }
+        catch (Exception exception)
+        {
+            return Task.FromException<T>(exception);
+        }
+    }
 
     private KeyFileResult<LoadedKey> ReadByok(byte[] byokFile, string region)
     {
@@ -356,7 +378,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
             {
                 return _token.Run((session, objects) =>
                 {
-                    var handle = session.CreateObject(template);
+                    var handle = CreateKeyObject(session, template);
                     var key = Describe(session, keyId, handle) ?? throw new InvalidOperationException($"Key '{keyId}' was not stored on the token.");
                     return objects.Remember(new KeyObject(key, handle)).Key;
                 });
@@ -372,6 +394,25 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         finally
         {
             PrivateKeyParameters.Clear(parameters);
+        }
+    }
+
+    /// <summary>
+    /// <c>C_CreateObject</c>. A token that cannot store the object (full: <c>CKR_DEVICE_MEMORY</c>; SoftHSM on a full or
+    /// read-only disk: <c>CKR_FUNCTION_FAILED</c> / <c>CKR_GENERAL_ERROR</c>) has stored nothing (PKCS#11 creates an object
+    /// whole or not at all): the error names the token and says so. A lost connection is left to <see cref="Pkcs11Token.Run{T}(Func{ISession, KeyObjects, T})"/>.
+    /// </summary>
+    private IObjectHandle CreateKeyObject(ISession session, List<IObjectAttribute> template)
+    {
+        try
+        {
+            return session.CreateObject(template);
+        }
+        catch (Pkcs11Exception exception) when (!Pkcs11Token.IsConnectionLost(exception.RV))
+        {
+            throw new InvalidOperationException(
+                $"The {_token.Name} did not store the key ({exception.RV}); nothing was stored. A token that is full, or whose " +
+                "storage is full or read-only, answers so.", exception);
         }
     }
 

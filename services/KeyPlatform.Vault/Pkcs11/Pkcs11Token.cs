@@ -45,6 +45,9 @@ internal sealed class Pkcs11Token : IDisposable
 
     public Pkcs11InteropFactories Factories { get; } = new();
 
+    /// <summary>How errors name this store: the token and its library (never the PIN).</summary>
+    public string Name => $"PKCS#11 token '{_options.TokenLabel}' ({_options.Library})";
+
     /// <summary>How many times this process connected (1 after the first operation; more after reconnects).</summary>
     public int Connections { get; private set; }
 
@@ -104,7 +107,7 @@ internal sealed class Pkcs11Token : IDisposable
         if (attempt > 0)
         {
             throw new InvalidOperationException(
-                $"The PKCS#11 token '{_options.TokenLabel}' ({_options.Library}) is not available: {exception.RV}.", exception);
+                $"The {Name} is not available: {exception.RV}.", exception);
         }
     }
 
