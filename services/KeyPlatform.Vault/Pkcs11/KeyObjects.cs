@@ -1,10 +1,31 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using Net.Pkcs11Interop.HighLevelAPI;
 
 namespace KeyPlatform.Vault.Pkcs11;
 
-/// <summary>A key object found on the token: what it is (read once, it never changes) and its handle.</summary>
-internal sealed record KeyObject(TokenKey Key, IObjectHandle Handle);
+/// <summary>
+/// A key object found on the token: what it is (read once, it never changes), its handle, and its public key parsed once
+/// for wraps (an <see cref="RSA"/> is not documented as safe for concurrent use, so encryptions take turns on it).
+/// </summary>
+internal sealed class KeyObject(TokenKey key, IObjectHandle handle)
+{
+    private readonly Lock _gate = new();
+    private RSA? _publicKey;
+
+    public TokenKey Key { get; } = key;
+
+    public IObjectHandle Handle { get; } = handle;
+
+    public byte[] Encrypt(ReadOnlySpan<byte> plaintext, RSAEncryptionPadding padding)
+    {
+        lock (_gate)
+        {
+            _publicKey ??= Key.PublicRsa();
+            return _publicKey.Encrypt(plaintext, padding);
+        }
+    }
+}
 
 /// <summary>
 /// The key objects one connection (one library generation) found on the token, by key id, so a wrap or unwrap does not

@@ -134,9 +134,8 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         return OnCaller(() =>
         {
             // The public key is in memory; the token proves the private key object still exists before it is used.
-            var found = _token.Run((session, objects) => DataKeyWrappingKey(session, objects, key, proveExists: true)).Key;
-            using var rsa = found.PublicRsa();
-            return new WrappedKey(found.KeyId, found.Version, rsa.Encrypt(plaintextKey.Span, _wrappingPadding), _wrappingAlgorithm);
+            var found = _token.Run((session, objects) => DataKeyWrappingKey(session, objects, key, proveExists: true));
+            return new WrappedKey(found.Key.KeyId, found.Key.Version, found.Encrypt(plaintextKey.Span, _wrappingPadding), _wrappingAlgorithm);
         }, cancellationToken);
     }
 
