@@ -30,7 +30,9 @@ public static class Program
         suites:
           relay        Marten → IntegrationEventRelay → RabbitMQ → idempotent consumer, beside raw MassTransit
           vault        IKeyVault wrap/unwrap (AddKeyVault: resilient over local, on PostgreSQL), beside raw RSA;
-                       with the SoftHSM token in the environment also PKCS#11 unwrap beside raw C_Decrypt
+                       with the SoftHSM token in the environment also PKCS#11 wrap/unwrap beside raw C_Encrypt/
+                       C_Decrypt (on a private token: few keys, then --hsm-keys more) and a rewrap of
+                       --rewrap-environments data keys beside raw C_Decrypt (+ C_Encrypt)
           activation   KeyService over HTTP: upload .pfx → key Active, beside the raw parts (PFX load + RSA)
           micro        BenchmarkDotNet on the bare crypto operations
           all          all of the above
@@ -54,6 +56,8 @@ public static class Program
           --verbose        show BenchmarkDotNet's own log
           --environments N environments under the tenant key for the lock suite (default 10000)
           --events N       events seeded for the rebuild suite (default 1000000)
+          --hsm-keys N     other tenant keys on the vault suite's SoftHSM token for its "many keys" rows (default 2000)
+          --rewrap-environments N  data keys the vault suite's PKCS#11 rewrap moves (default 10000)
 
         Needs PostgreSQL and RabbitMQ as started by scripts/infra.sh up (same variables as the tests).
         """;
@@ -68,6 +72,8 @@ public static class Program
         var maxMinutes = 15.0;
         var lockEnvironments = 10_000;
         var rebuildEvents = 1_000_000;
+        var hsmKeys = 2_000;
+        var rewrapEnvironments = 10_000;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -79,6 +85,8 @@ public static class Program
                 case "--verbose": verbose = true; break;
                 case "--environments" when i + 1 < args.Length && int.TryParse(args[i + 1], out var e) && e is >= 1 and <= 100_000: lockEnvironments = e; i++; break;
                 case "--events" when i + 1 < args.Length && int.TryParse(args[i + 1], out var ev) && ev is >= 1_000 and <= 20_000_000: rebuildEvents = ev; i++; break;
+                case "--hsm-keys" when i + 1 < args.Length && int.TryParse(args[i + 1], out var hk) && hk is >= 0 and <= 100_000: hsmKeys = hk; i++; break;
+                case "--rewrap-environments" when i + 1 < args.Length && int.TryParse(args[i + 1], out var re) && re is >= 1 and <= 1_000_000: rewrapEnvironments = re; i++; break;
                 case "--out" when i + 1 < args.Length: outFile = args[++i]; break;
                 case "--max-minutes" when i + 1 < args.Length
                     && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var m) && m > 0:
@@ -114,7 +122,7 @@ public static class Program
         if (environment is null) return 2;
         Console.WriteLine(environment);
 
-        var options = new BenchOptions(runs, quick);
+        var options = new BenchOptions(runs, quick) { HsmKeys = hsmKeys, RewrapEnvironments = rewrapEnvironments };
         var results = new List<SuiteResult>();
         var failed = false;
         var total = Stopwatch.StartNew();

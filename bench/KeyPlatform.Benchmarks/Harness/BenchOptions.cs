@@ -15,6 +15,15 @@ internal sealed record BenchOptions(int Runs, bool Quick)
     public int VaultRounds => Quick ? 1 : 3;
     public long VaultMaxOps => 200_000;
 
+    /// <summary>Other tenant keys on the token for the PKCS#11 rows "with many keys" (<c>--hsm-keys</c>).</summary>
+    public int HsmKeys { get; init; } = 2_000;
+
+    /// <summary>Environments whose data key the PKCS#11 rewrap rows move to a new key (<c>--rewrap-environments</c>).</summary>
+    public int RewrapEnvironments { get; init; } = 10_000;
+
+    public int HsmKeysOnToken => Quick ? Math.Min(HsmKeys, 200) : HsmKeys;
+    public int RewrapCount => Quick ? Math.Min(RewrapEnvironments, 500) : RewrapEnvironments;
+
     public int ActivationTenants => Quick ? 5 : 30;
     public int ActivationWarmUp => Quick ? 1 : 3;
 

@@ -16,8 +16,10 @@ namespace KeyPlatform.Vault.Pkcs11;
 /// <c>C_DestroyObject</c>: the key is gone from the token, so no database backup brings it back (V1, V2).
 /// </summary>
 /// <remarks>
-/// Every call looks the key object up on the token first (<c>C_FindObjects</c> by label), so a key destroyed by any
-/// process stops working everywhere at once (D4). Tenant keys come from outside (a .pfx, a .byok, or K3's generated key,
+/// A key object is searched on the token (<c>C_FindObjects</c> by label) once per connection; its handle and what it is
+/// are then kept (<see cref="KeyObjects"/>). Every use still proves the object exists: an unwrap's <c>C_Decrypt</c>, and a
+/// wrap's <c>C_GetAttributeValue</c> of the label, fail once the object is destroyed by any process, and the call then
+/// searches again and reports the key not found (D4, decision 0018). Tenant keys come from outside (a .pfx, a .byok, or K3's generated key,
 /// which must leave once as a .pfx): they are imported with <c>C_CreateObject</c>. Platform and key-exchange keys are
 /// generated on the token and never leave it. See docs/decisions/0012-pkcs11-vault.md.
 /// </remarks>
@@ -30,7 +32,8 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     private readonly VaultRegion _regions;
     private readonly string _wrappingAlgorithm;
     private readonly RSAEncryptionPadding _wrappingPadding;
-    private readonly ConcurrentDictionary<string, TokenKey> _known = new(StringComparer.Ordinal);
+    private readonly IMechanism _oaepSha1;
+    private readonly IMechanism _oaepSha256;
     private readonly ConcurrentDictionary<VaultKeyOwner, string> _regionKeyIds = new();
     private readonly Lock _regionKeyGate = new();
 
@@ -40,6 +43,8 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         _wrappingPadding = WrappingAlgorithm.Padding(options.WrappingAlgorithm);
         _wrappingAlgorithm = options.WrappingAlgorithm;
         _token = new Pkcs11Token(options);
+        _oaepSha1 = Oaep(CKM.CKM_SHA_1, CKG.CKG_MGF1_SHA1);
+        _oaepSha256 = Oaep(CKM.CKM_SHA256, CKG.CKG_MGF1_SHA256);
         _time = timeProvider ?? TimeProvider.System;
         _regions = new VaultRegion(options.Regions);
     }
@@ -126,11 +131,11 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         ArgumentNullException.ThrowIfNull(key);
         VaultArguments.RequireKeyToWrap(plaintextKey);
 
-        return OnToken(() =>
+        return OnCaller(() =>
         {
-            var found = _token.Run(session => FindDataKeyWrappingKey(session, key)).Key;
-            using var rsa = found.PublicRsa();
-            return new WrappedKey(found.KeyId, found.Version, rsa.Encrypt(plaintextKey.Span, _wrappingPadding), _wrappingAlgorithm);
+            // The public key is in memory; the token proves the private key object still exists before it is used.
+            var found = _token.Run((session, objects) => DataKeyWrappingKey(session, objects, key, proveExists: true));
+            return new WrappedKey(found.Key.KeyId, found.Key.Version, found.Encrypt(plaintextKey.Span, _wrappingPadding), _wrappingAlgorithm);
         }, cancellationToken);
     }
 
@@ -142,22 +147,37 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
 
         var padding = WrappingAlgorithm.Padding(algorithm);
         var ciphertext = wrappedKey.ToArray();
-        return OnToken(() => _token.Run(session =>
+        return OnCaller(() => _token.Run((session, objects) =>
         {
-            var (found, handle) = FindDataKeyWrappingKey(session, key);
-            return new UnwrappedKey(found.KeyId, found.Version, Decrypt(session, handle, ciphertext, padding));
+            var found = DataKeyWrappingKey(session, objects, key, proveExists: false);
+            byte[] plaintext;
+            try
+            {
+                plaintext = Decrypt(session, found.Handle, ciphertext, padding);
+            }
+            catch (Exception exception) when (exception is Pkcs11Exception { RV: var rv } && IsObjectGone(rv)
+                || exception is CryptographicException && !StillThere(session, found))
+            {
+                // The kept handle no longer names this key (destroyed, maybe by another process): search once more, which
+                // reports the key not found when it is gone.
+                objects.Forget(key.KeyId);
+                found = DataKeyWrappingKey(session, objects, key, proveExists: false);
+                plaintext = Decrypt(session, found.Handle, ciphertext, padding);
+            }
+
+            return new UnwrappedKey(found.Key.KeyId, found.Key.Version, plaintext);
         }), cancellationToken);
     }
 
     public Task<bool> DeleteAsync(string keyId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
-        return OnToken(() => _token.Run(session =>
+        return OnToken(() => _token.Run((session, known) =>
         {
+            known.Forget(keyId);
             var objects = session.FindAllObjects([Attribute(CKA.CKA_TOKEN, true), Attribute(CKA.CKA_LABEL, keyId)]);
             if (objects.Count == 0)
             {
-                _known.TryRemove(keyId, out _);
                 return false;
             }
 
@@ -173,7 +193,6 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
                 session.DestroyObject(handle);
             }
 
-            _known.TryRemove(keyId, out _);
             return true;
         }), cancellationToken);
     }
@@ -181,14 +200,14 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     public Task<string> GetThumbprintAsync(string keyId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
-        return OnToken(() => _token.Run(session => (Find(session, keyId) ?? throw new VaultKeyNotFoundException(keyId)).Key.Thumbprint),
-            cancellationToken);
+        return OnCaller(() => _token.Run((session, objects) =>
+            (Validated(session, objects, keyId) ?? throw new VaultKeyNotFoundException(keyId)).Key.Thumbprint), cancellationToken);
     }
 
     public Task<bool> ExistsAsync(string keyId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
-        return OnToken(() => _token.Run(session => FindHandle(session, keyId) is not null), cancellationToken);
+        return OnCaller(() => _token.Run((session, objects) => Validated(session, objects, keyId) is not null), cancellationToken);
     }
 
     /// <summary>
@@ -237,14 +256,36 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
             cancellationToken);
     }
 
-    /// <summary>PKCS#11 calls block: they run on the thread pool, not on the caller's thread.</summary>
+    /// <summary>Calls that block for long (key creation, imports, searches over the token) run on the thread pool.</summary>
     private static Task<T> OnToken<T>(Func<T> operation, CancellationToken cancellationToken) =>
         Task.Run(operation, cancellationToken);
+
+    /// <summary>
+    /// Wrap, unwrap and the reads by a kept handle are one or two short token calls (a <c>C_Decrypt</c> is well under a
+    /// millisecond): they run on the caller's thread, as a synchronous call would, instead of paying two thread-pool hops
+    /// that cost more than the call itself on a busy machine (decision 0018). Failures come back in the task.
+    /// </summary>
+    private static Task<T> OnCaller<T>(Func<T> operation, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        try
+        {
+            return Task.FromResult(operation());
+        }
+        catch (Exception exception)
+        {
+            return Task.FromException<T>(exception);
+        }
+    }
 
     private KeyFileResult<LoadedKey> ReadByok(byte[] byokFile, string region)
     {
         ArgumentNullException.ThrowIfNull(byokFile);
-        var kek = _regions.IsConfigured(region) ? _token.Run(session => KeyExchangeKeyFor(session, byokFile, region)) : null;
+        var kek = _regions.IsConfigured(region) ? _token.Run((session, objects) => KeyExchangeKeyFor(session, objects, byokFile, region)) : null;
         if (kek is null)
         {
             return KeyFileReader.NoKeyExchangeKey(region);
@@ -252,8 +293,8 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
 
         // The transport key is decrypted on the token; the tenant key it wraps is unwrapped in process (SoftHSM 2.6 has
         // no CKM_RSA_AES_KEY_WRAP), imported at once and disposed (decision 0012 says how long it lives in memory).
-        using var keyExchangeKey = new KeyExchangeKey(kek.KeyId, new TokenRsa(kek, (data, padding) => _token.Run(session =>
-            Decrypt(session, FindHandle(session, kek.KeyId) ?? throw new VaultKeyNotFoundException(kek.KeyId), data, padding))));
+        using var keyExchangeKey = new KeyExchangeKey(kek.KeyId, new TokenRsa(kek, (data, padding) => _token.Run((session, objects) =>
+            Decrypt(session, (Validated(session, objects, kek.KeyId) ?? throw new VaultKeyNotFoundException(kek.KeyId)).Handle, data, padding))));
         return KeyFileReader.ReadByok(byokFile, keyExchangeKey);
     }
 
@@ -262,17 +303,18 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     /// region's key (and the file's reader refuses a foreign kid with the reason). Two processes that raced to create the
     /// region's first key-exchange key each show the one they created; either opens the files made for it.
     /// </summary>
-    private TokenKey? KeyExchangeKeyFor(ISession session, byte[] byokFile, string region)
+    private TokenKey? KeyExchangeKeyFor(ISession session, KeyObjects objects, byte[] byokFile, string region)
     {
         var owner = VaultKeyOwner.KeyExchange(region);
-        return ByokFile.Parse(byokFile) is { IsRefused: false } parsed && Find(session, parsed.Value.Kid) is { } named && named.Key.Owner == owner
+        return ByokFile.Parse(byokFile) is { IsRefused: false } parsed && Validated(session, objects, parsed.Value.Kid) is { } named
+            && named.Key.Owner == owner
             ? named.Key
-            : FindRegionKey(session, owner);
+            : FindRegionKey(session, objects, owner);
     }
 
     /// <summary>A second key of a region, as a process that raced this one to create the region's first key leaves it
     /// (tests play that process with it).</summary>
-    internal TokenKey GenerateRegionKey(VaultKeyOwner owner, int bits) => _token.Run(session => Generate(session, owner, bits));
+    internal TokenKey GenerateRegionKey(VaultKeyOwner owner, int bits) => _token.Run((session, objects) => Generate(session, objects, owner, bits));
 
     /// <summary>
     /// Get, else create, for one region's platform or key-exchange key: created on the token under an in-process lock and
@@ -280,18 +322,18 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     /// </summary>
     private TokenKey GetOrCreateRegionKey(VaultKeyOwner owner, int bits)
     {
-        if (_token.Run(session => FindRegionKey(session, owner)) is { } existing)
+        if (_token.Run((session, objects) => FindRegionKey(session, objects, owner)) is { } existing)
         {
             return existing;
         }
 
         lock (_regionKeyGate)
         {
-            return _token.Run(session => FindRegionKey(session, owner) ?? WinnerAfterGenerating(session, owner, bits));
+            return _token.Run((session, objects) => FindRegionKey(session, objects, owner) ?? WinnerAfterGenerating(session, objects, owner, bits));
         }
     }
 
-    private TokenKey Generate(ISession session, VaultKeyOwner owner, int bits)
+    private TokenKey Generate(ISession session, KeyObjects objects, VaultKeyOwner owner, int bits)
     {
         var keyId = NewKeyId(owner);
         var name = owner.Purpose == KeyPurpose.KeyExchange ? $"key-exchange key {owner.Region}" : $"platform key {owner.Region}";
@@ -305,14 +347,14 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         var mechanism = _token.Factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_KEY_PAIR_GEN);
         session.GenerateKeyPair(mechanism, publicTemplate, privateTemplate, out var publicKey, out _);
         session.DestroyObject(publicKey);
-        return Find(session, keyId)?.Key ?? throw new InvalidOperationException($"The {owner} was not stored on the token.");
+        return Lookup(session, objects, keyId)?.Key ?? throw new InvalidOperationException($"The {owner} was not stored on the token.");
     }
 
     /// <summary>Creates a region key, then answers the one every process settles on (a racing process may have made one too).</summary>
-    private TokenKey WinnerAfterGenerating(ISession session, VaultKeyOwner owner, int bits)
+    private TokenKey WinnerAfterGenerating(ISession session, KeyObjects objects, VaultKeyOwner owner, int bits)
     {
-        var created = Generate(session, owner, bits);
-        return FindRegionKey(session, owner) ?? created;
+        var created = Generate(session, objects, owner, bits);
+        return FindRegionKey(session, objects, owner) ?? created;
     }
 
     /// <summary>C_CreateObject of an RSA private key, sensitive and not extractable; the key's parameters are zeroed after.</summary>
@@ -333,10 +375,11 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
             ]);
             try
             {
-                return _token.Run(session =>
+                return _token.Run((session, objects) =>
                 {
-                    var handle = session.CreateObject(template);
-                    return Describe(session, keyId, handle) ?? throw new InvalidOperationException($"Key '{keyId}' was not stored on the token.");
+                    var handle = CreateKeyObject(session, template);
+                    var key = Describe(session, keyId, handle) ?? throw new InvalidOperationException($"Key '{keyId}' was not stored on the token.");
+                    return objects.Remember(new KeyObject(key, handle)).Key;
                 });
             }
             finally
@@ -353,6 +396,25 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         }
     }
 
+    /// <summary>
+    /// <c>C_CreateObject</c>. A token that cannot store the object (full: <c>CKR_DEVICE_MEMORY</c>; SoftHSM on a full or
+    /// read-only disk: <c>CKR_FUNCTION_FAILED</c> / <c>CKR_GENERAL_ERROR</c>) has stored nothing (PKCS#11 creates an object
+    /// whole or not at all): the error names the token and says so. A lost connection is left to <see cref="Pkcs11Token.Run{T}(Func{ISession, KeyObjects, T})"/>.
+    /// </summary>
+    private IObjectHandle CreateKeyObject(ISession session, List<IObjectAttribute> template)
+    {
+        try
+        {
+            return session.CreateObject(template);
+        }
+        catch (Pkcs11Exception exception) when (!Pkcs11Token.IsConnectionLost(exception.RV))
+        {
+            throw new InvalidOperationException(
+                $"The {_token.Name} did not store the key ({exception.RV}); nothing was stored. A token that is full, or whose " +
+                "storage is full or read-only, answers so.", exception);
+        }
+    }
+
     /// <summary>What every private key of this vault is: on the token, private, sensitive, never extractable, fixed, decrypt only.</summary>
     private List<IObjectAttribute> PrivateKeyTemplate(string keyId, byte[] record) =>
     [
@@ -363,36 +425,45 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         Attribute(CKA.CKA_LABEL, keyId), Attribute(CKA.CKA_ID, record),
     ];
 
+    private IMechanism Oaep(CKM hash, CKG mgf) => _token.Factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_OAEP,
+        _token.Factories.MechanismParamsFactory.CreateCkRsaPkcsOaepParams(
+            ConvertUtils.UInt64FromCKM(hash), ConvertUtils.UInt64FromCKG(mgf), ConvertUtils.UInt64FromUInt32(CKZ.CKZ_DATA_SPECIFIED), null));
+
+    /// <summary>
+    /// <c>C_Decrypt</c> with RSA-OAEP (the two mechanisms are made once: the token only reads them). A destroyed object's
+    /// handle fails with its <see cref="Pkcs11Exception"/> (<see cref="IsObjectGone"/>); other refusals are crypto failures.
+    /// </summary>
     private byte[] Decrypt(ISession session, IObjectHandle handle, byte[] ciphertext, RSAEncryptionPadding padding)
     {
-        var (hash, mgf) = padding == RSAEncryptionPadding.OaepSHA256
-            ? (CKM.CKM_SHA256, CKG.CKG_MGF1_SHA256)
+        var (mechanism, hash) = padding == RSAEncryptionPadding.OaepSHA256
+            ? (_oaepSha256, "SHA-256")
             : padding == RSAEncryptionPadding.OaepSHA1
-                ? (CKM.CKM_SHA_1, CKG.CKG_MGF1_SHA1)
+                ? (_oaepSha1, "SHA-1")
                 : throw new CryptographicException($"The vault unwraps with RSA-OAEP only, not {padding}.");
-        var parameters = _token.Factories.MechanismParamsFactory.CreateCkRsaPkcsOaepParams(
-            ConvertUtils.UInt64FromCKM(hash), ConvertUtils.UInt64FromCKG(mgf), ConvertUtils.UInt64FromUInt32(CKZ.CKZ_DATA_SPECIFIED), null);
-        using var mechanism = _token.Factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_OAEP, parameters);
         try
         {
             return session.Decrypt(mechanism, handle, ciphertext);
         }
-        catch (Pkcs11Exception exception) when (!Pkcs11Token.IsConnectionLost(exception.RV))
+        catch (Pkcs11Exception exception) when (!Pkcs11Token.IsConnectionLost(exception.RV) && !IsObjectGone(exception.RV))
         {
             // Wrong key, altered ciphertext, or an OAEP hash the token does not do (SoftHSM: SHA-256 gives CKR_ARGUMENTS_BAD).
-            throw new CryptographicException(
-                $"The token did not unwrap the data key with RSA-OAEP ({(hash == CKM.CKM_SHA256 ? "SHA-256" : "SHA-1")}): {exception.RV}.",
-                exception);
+            throw new CryptographicException($"The token did not unwrap the data key with RSA-OAEP ({hash}): {exception.RV}.", exception);
         }
     }
 
+    /// <summary>What a token answers for a handle whose object was destroyed (by any process) or never was.</summary>
+    private static bool IsObjectGone(CKR value) => value is CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID;
+
     /// <summary>
     /// The key a wrap or unwrap may use: it is on the token, it wraps data keys, and it is the key the caller expects (owner
-    /// and thumbprint). Checked before the private key is used, so a refused call does nothing.
+    /// and thumbprint). Checked before the private key is used, so a refused call does nothing. With
+    /// <paramref name="proveExists"/>, a kept handle is first checked on the token (a wrap does not touch the private key
+    /// otherwise); an unwrap's <c>C_Decrypt</c> is that check itself.
     /// </summary>
-    private (TokenKey Key, IObjectHandle Handle) FindDataKeyWrappingKey(ISession session, VaultKeyReference expected)
+    private KeyObject DataKeyWrappingKey(ISession session, KeyObjects objects, VaultKeyReference expected, bool proveExists)
     {
-        var found = Find(session, expected.KeyId) ?? throw new VaultKeyNotFoundException(expected.KeyId);
+        var found = (proveExists ? Validated(session, objects, expected.KeyId) : objects.Cached(expected.KeyId) ?? Lookup(session, objects, expected.KeyId))
+            ?? throw new VaultKeyNotFoundException(expected.KeyId);
         if (found.Key.Owner.Purpose == KeyPurpose.KeyExchange)
         {
             throw new InvalidOperationException($"Key '{expected.KeyId}' is a key-exchange key: it only unwraps .byok files.");
@@ -408,16 +479,48 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
             : throw new VaultKeyOwnershipException(expected, $"its thumbprint is {found.Key.Thumbprint}.");
     }
 
-    private (TokenKey Key, IObjectHandle Handle)? Find(ISession session, string keyId)
+    /// <summary>The key object, by its kept handle once the token confirms it (<see cref="StillThere"/>), else by a search.</summary>
+    private KeyObject? Validated(ISession session, KeyObjects objects, string keyId) =>
+        objects.Cached(keyId) is { } kept && StillThere(session, kept) ? kept : Lookup(session, objects, keyId);
+
+    /// <summary>
+    /// Whether the handle still names this key's object: <c>C_GetAttributeValue</c> of its label, one cheap call, fails on a
+    /// destroyed object (SoftHSM checks the object's file on every call) and shows a handle the token gave to another object.
+    /// </summary>
+    private static bool StillThere(ISession session, KeyObject kept)
+    {
+        try
+        {
+            return string.Equals(session.GetAttributeValue(kept.Handle, [CKA.CKA_LABEL])[0].GetValueAsString(), kept.Key.KeyId,
+                StringComparison.Ordinal);
+        }
+        catch (Pkcs11Exception exception) when (IsObjectGone(exception.RV))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Searches the token for the key's object (<c>C_FindObjects</c> by label) and keeps what it finds, or forgets the key.</summary>
+    private KeyObject? Lookup(ISession session, KeyObjects objects, string keyId)
     {
         if (FindHandle(session, keyId) is not { } handle)
         {
-            // Destroyed, maybe by another process: forget what this one knew of it.
-            _known.TryRemove(keyId, out _);
+            // Destroyed, maybe by another process: forget what this one knew of it. A session that lost its login sees no
+            // private objects at all: that is the connection failing, not the key gone (the token reconnects).
+            objects.Forget(keyId);
+            RequireLogin(session);
             return null;
         }
 
-        return Describe(session, keyId, handle) is { } key ? (key, handle) : null;
+        return Describe(session, keyId, handle) is { } key ? objects.Remember(new KeyObject(key, handle)) : null;
+    }
+
+    private static void RequireLogin(ISession session)
+    {
+        if (session.GetSessionInfo().State is not (CKS.CKS_RW_USER_FUNCTIONS or CKS.CKS_RO_USER_FUNCTIONS))
+        {
+            throw new Pkcs11Exception("C_FindObjects", CKR.CKR_USER_NOT_LOGGED_IN);
+        }
     }
 
     private IObjectHandle? FindHandle(ISession session, string keyId)
@@ -433,33 +536,24 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         }
         finally
         {
-            // On every wrap and unwrap: free the attributes' unmanaged buffers now, not at the next finaliser pass.
+            // Free the attributes' unmanaged buffers now, not at the next finaliser pass.
             template.ForEach(attribute => attribute.Dispose());
         }
     }
 
-    /// <summary>The key behind a private-key object, from this process's memory or read once from the token (it never changes).</summary>
-    private TokenKey? Describe(ISession session, string keyId, IObjectHandle handle)
+    /// <summary>The key behind a private-key object, read from the token (owner record and public key), or null when not ours.</summary>
+    private static TokenKey? Describe(ISession session, string keyId, IObjectHandle handle)
     {
-        if (_known.TryGetValue(keyId, out var known))
-        {
-            return known;
-        }
-
         var values = session.GetAttributeValue(handle, [CKA.CKA_ID, CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
-        if (TokenKey.Decode(values[0].GetValueAsByteArray()) is not { } record)
-        {
-            return null;
-        }
-
-        var key = TokenKey.From(keyId, record, values[1].GetValueAsByteArray(), values[2].GetValueAsByteArray());
-        return _known.GetOrAdd(keyId, key);
+        return TokenKey.Decode(values[0].GetValueAsByteArray()) is { } record
+            ? TokenKey.From(keyId, record, values[1].GetValueAsByteArray(), values[2].GetValueAsByteArray())
+            : null;
     }
 
     /// <summary>The region's key, by the id this process saw before (region keys are never deleted), else by a scan.</summary>
-    private TokenKey? FindRegionKey(ISession session, VaultKeyOwner owner)
+    private TokenKey? FindRegionKey(ISession session, KeyObjects objects, VaultKeyOwner owner)
     {
-        if (_regionKeyIds.TryGetValue(owner, out var keyId) && Find(session, keyId) is { } seen)
+        if (_regionKeyIds.TryGetValue(owner, out var keyId) && Validated(session, objects, keyId) is { } seen)
         {
             return seen.Key;
         }
@@ -471,7 +565,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
             if (label is not null && (label.StartsWith("platform-", StringComparison.Ordinal) || label.StartsWith("kek-", StringComparison.Ordinal))
                 && Describe(session, label, handle) is { } key && key.Owner == owner)
             {
-                candidates.Add(key);
+                candidates.Add(objects.Remember(new KeyObject(key, handle)).Key);
             }
         }
 
@@ -483,7 +577,6 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
 
         return winner;
     }
-
 
     private IObjectAttribute Attribute(CKA type, bool value) => _token.Factories.ObjectAttributeFactory.Create(type, value);
 
@@ -511,5 +604,10 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         };
     }
 
-    public void Dispose() => _token.Dispose();
+    public void Dispose()
+    {
+        _token.Dispose();
+        _oaepSha1.Dispose();
+        _oaepSha256.Dispose();
+    }
 }

@@ -9,6 +9,8 @@ namespace KeyPlatform.Vault.Pkcs11;
 /// the application, shared by all its sessions, so one session stays open holding it), and a pool of read-write sessions
 /// handed to one caller at a time. When the library or the token went away under us (a token restart, someone's
 /// <c>C_Finalize</c>), the next operation reconnects (reload, log in again, fresh sessions) and is tried once more.
+/// Each connection (each library generation) has its own <see cref="KeyObjects"/>: object handles are only good for the
+/// library instance that gave them, so a reconnect starts with none.
 /// </summary>
 /// <remarks>Errors name the library, the token and the PKCS#11 return value; never the PIN.</remarks>
 internal sealed class Pkcs11Token : IDisposable
@@ -43,6 +45,9 @@ internal sealed class Pkcs11Token : IDisposable
 
     public Pkcs11InteropFactories Factories { get; } = new();
 
+    /// <summary>How errors name this store: the token and its library (never the PIN).</summary>
+    public string Name => $"PKCS#11 token '{_options.TokenLabel}' ({_options.Library})";
+
     /// <summary>How many times this process connected (1 after the first operation; more after reconnects).</summary>
     public int Connections { get; private set; }
 
@@ -50,7 +55,10 @@ internal sealed class Pkcs11Token : IDisposable
     public void Connect() => Current();
 
     /// <summary>Runs <paramref name="operation"/> on a pooled session; reconnects and retries once if the connection was lost.</summary>
-    public T Run<T>(Func<ISession, T> operation)
+    public T Run<T>(Func<ISession, T> operation) => Run((session, _) => operation(session));
+
+    /// <summary>The same, with the key objects this connection found (handles valid for its library generation only).</summary>
+    public T Run<T>(Func<ISession, KeyObjects, T> operation)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -76,7 +84,7 @@ internal sealed class Pkcs11Token : IDisposable
 
             try
             {
-                var result = operation(session);
+                var result = operation(session, connection.Keys);
                 connection.Return(session);
                 return result;
             }
@@ -99,7 +107,7 @@ internal sealed class Pkcs11Token : IDisposable
         if (attempt > 0)
         {
             throw new InvalidOperationException(
-                $"The PKCS#11 token '{_options.TokenLabel}' ({_options.Library}) is not available: {exception.RV}.", exception);
+                $"The {Name} is not available: {exception.RV}.", exception);
         }
     }
 
@@ -158,8 +166,12 @@ internal sealed class Pkcs11Token : IDisposable
         private int _retired;
         private int _closed;
 
+        /// <summary>The key objects found through this connection; gone with it.</summary>
+        public KeyObjects Keys { get; }
+
         private Connection(IPkcs11Library library, ISlot slot, ISession loginSession)
         {
+            Keys = new KeyObjects();
             _library = library;
             _slot = slot;
             _loginSession = loginSession;

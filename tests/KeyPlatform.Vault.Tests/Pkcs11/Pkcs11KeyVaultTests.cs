@@ -97,6 +97,64 @@ public sealed class Pkcs11KeyVaultTests(SoftHsmToken token) : IClassFixture<Soft
         token.ObjectsLabelled(platform.KeyId).ShouldBe(1, "one object per key: the generated public key object is not kept");
     }
 
+    /// <summary>
+    /// The vault keeps each key object's handle after its first use instead of searching the token on every call (decision
+    /// 0018). A key destroyed by another process (another service instance's L4) must still stop wrapping and unwrapping
+    /// here at once: the kept handle fails on the token and the key is reported not found.
+    /// </summary>
+    [Fact, Trait("Rule", "D4"), Trait("Rule", "L4")]
+    public async Task A_key_destroyed_by_another_process_no_longer_wraps_or_unwraps_in_this_one_D4_L4()
+    {
+        using var tenantKey = TestKeys.Rsa2048();
+        var vault = new ResilientKeyVault(token.Vault);
+        var info = await vault.ImportAsync(new VaultKeyName("destroyed elsewhere"), Contoso, tenantKey);
+        var wrapped = await vault.WrapAsync(info.Reference, RandomNumberGenerator.GetBytes(32));
+        (await vault.UnwrapAsync(info.Reference, wrapped.Ciphertext, wrapped.Algorithm)).Dispose();   // handle kept from here on
+
+        var peer = await PeerProcess.RunAsync(["delete", info.KeyId]);
+
+        peer.ShouldBe((0, "deleted"));
+        token.ObjectsLabelled(info.KeyId).ShouldBe(0);
+        (await Should.ThrowAsync<VaultKeyNotFoundException>(() => vault.WrapAsync(info.Reference, new byte[32]))).KeyId.ShouldBe(info.KeyId);
+        (await Should.ThrowAsync<VaultKeyNotFoundException>(() => vault.UnwrapAsync(info.Reference, wrapped.Ciphertext, wrapped.Algorithm)))
+            .KeyId.ShouldBe(info.KeyId);
+        await Should.ThrowAsync<VaultKeyNotFoundException>(() => vault.GetThumbprintAsync(info.KeyId));
+        (await vault.ExistsAsync(info.KeyId)).ShouldBeFalse();
+    }
+
+    /// <summary>The same when the other process destroys the key between a wrap and the first unwrap here: a wrap keeps
+    /// the handle too, and the unwrap's C_Decrypt on it is refused.</summary>
+    [Fact, Trait("Rule", "D4"), Trait("Rule", "L4")]
+    public async Task A_key_destroyed_by_another_process_after_a_wrap_here_does_not_unwrap_D4_L4()
+    {
+        using var tenantKey = TestKeys.Rsa2048();
+        var info = await token.Vault.ImportAsync(new VaultKeyName("wrapped, then destroyed elsewhere"), Contoso, tenantKey);
+        var wrapped = await token.Vault.WrapAsync(info.Reference, RandomNumberGenerator.GetBytes(32));
+
+        (await PeerProcess.RunAsync(["delete", info.KeyId])).ShouldBe((0, "deleted"));
+
+        await Should.ThrowAsync<VaultKeyNotFoundException>(() => token.Vault.UnwrapAsync(info.Reference, wrapped.Ciphertext, wrapped.Algorithm));
+        await Should.ThrowAsync<VaultKeyNotFoundException>(() => token.Vault.WrapAsync(info.Reference, new byte[32]));
+    }
+
+    /// <summary>A key another process imported is found here on first use, and a kept handle of this process is not
+    /// confused with it.</summary>
+    [Fact, Trait("Rule", "D1")]
+    public async Task A_key_imported_by_another_process_wraps_and_unwraps_here_D1()
+    {
+        var peer = await PeerProcess.RunAsync(["import", "contoso", "westeurope"]);
+        peer.ExitCode.ShouldBe(0, peer.Output);
+        var keyId = peer.Output.Split(' ')[1];
+        var reference = new VaultKeyReference(keyId, Contoso, await token.Vault.GetThumbprintAsync(keyId));
+        var dataKey = RandomNumberGenerator.GetBytes(32);
+
+        var wrapped = await token.Vault.WrapAsync(reference, dataKey);
+        using var unwrapped = await token.Vault.UnwrapAsync(reference, wrapped.Ciphertext, wrapped.Algorithm);
+
+        unwrapped.PlaintextKey.ShouldBe(dataKey);
+        (await token.Vault.DeleteAsync(keyId)).ShouldBeTrue();
+    }
+
     [Fact, Trait("Rule", "V1")]
     public async Task The_vault_keeps_working_after_the_library_was_finalised_under_it_V1()
     {
@@ -107,12 +165,17 @@ public sealed class Pkcs11KeyVaultTests(SoftHsmToken token) : IClassFixture<Soft
         var wrapped = await vault.WrapAsync(info.Reference, dataKey);
         var connectionsBefore = vault.Token.Connections;
 
-        // What a token or library restart does to a running process: every session and the login are gone.
+        // What a token or library restart does to a running process: every session, the login and every handle are gone.
         FinaliseLibrary();
 
         using var unwrapped = await vault.UnwrapAsync(info.Reference, wrapped.Ciphertext, wrapped.Algorithm);
         unwrapped.PlaintextKey.ShouldBe(dataKey);
         vault.Token.Connections.ShouldBe(connectionsBefore + 1);
+        FinaliseLibrary();
+        var rewrapped = await vault.WrapAsync(info.Reference, dataKey);   // a wrap, too, finds the key again after a reload
+        using var again = await vault.UnwrapAsync(info.Reference, rewrapped.Ciphertext, rewrapped.Algorithm);
+        again.PlaintextKey.ShouldBe(dataKey);
+        vault.Token.Connections.ShouldBe(connectionsBefore + 2);
     }
 
     [Fact, Trait("Rule", "V1")]
