@@ -508,7 +508,7 @@ hsm_installed() { [[ -r $HSM_LIBRARY ]] && command -v softhsm2-util >/dev/null; 
 
 hsm_util() { SOFTHSM2_CONF="$HSM_CONF" softhsm2-util "$@"; }
 
-hsm_token_present() { hsm_util --show-slots 2>/dev/null | grep -Eq "^[[:space:]]*Label:[[:space:]]+$KP_HSM_TOKEN_LABEL[[:space:]]*$"; }
+hsm_token_present() { hsm_util --show-slots 2>/dev/null | grep -Eq "^[[:space:]]*Label:[[:space:]]+${KP_HSM_TOKEN_LABEL}[[:space:]]*$"; }
 
 # A private token directory and configuration (never the system-wide /etc/softhsm one), and one token in it.
 # Idempotent: a token that is already there is kept with its keys.

@@ -75,7 +75,7 @@ SQL
     printf "SELECT format('CREATE ROLE %%I', '%s') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') \\\\gexec\n" "$role" "$role"
     case $login in
       login)
-        variable=$(printf '%s' "$role" | tr 'a-z' 'A-Z')_DB_PASSWORD
+        variable=$(printf '%s' "$role" | tr '[:lower:]' '[:upper:]')_DB_PASSWORD
         password=$(eval "printf '%s' \"\${$variable:-}\"")
         [ -n "$password" ] || { echo "provision.sh: $variable is not set" >&2; exit 1; }
         printf 'ALTER ROLE %s LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD %s;\n' \

@@ -41,7 +41,16 @@ public sealed class RunningSystem : IAsyncDisposable
             ["Services__KeyService"] = system.Keys.BaseAddress.ToString(),
             ["Services__EnvironmentEncryption"] = system.Environments.BaseAddress.ToString(),
         });
-        await Task.WhenAll(system.Keys.StartAsync(), system.Environments.StartAsync(), system.Locks.StartAsync());
+        try
+        {
+            await Task.WhenAll(system.Keys.StartAsync(), system.Environments.StartAsync(), system.Locks.StartAsync());
+        }
+        catch
+        {
+            // A service that did not start leaves the others running and the run's schemas in place: stop and drop them.
+            await system.DisposeAsync();
+            throw;
+        }
         return system;
     }
 
