@@ -3,14 +3,17 @@
 # SoftHSM2 token (PKCS#11) for the HSM vault adapter, also under .data/.
 #
 #   scripts/infra.sh [up]          install RabbitMQ and SoftHSM2 if missing, start both servers, create
-#                                  users/vhost/database, the per-service broker users and command queues
+#                                  users/vhost/database, the per-service database logins and their schemas
+#                                  (deploy/postgres/), the per-service broker users and command queues
 #                                  (deploy/rabbitmq/) and the SoftHSM token
 #   scripts/infra.sh hsm           only the SoftHSM part of `up` (install if missing, token); never touches the servers
 #   scripts/infra.sh down          stop the instances this script runs (never a system-wide one)
 #   scripts/infra.sh status        say whether each is running (exit 0 only when both are)
 #   scripts/infra.sh env           print `export` lines for the services and tests:  eval "$(scripts/infra.sh env)"
-#                                  (with the broker users' passwords, KP_<USER>_BROKER_PASSWORD)
-#   scripts/infra.sh psql [ARGS]   psql as keyplatform over TCP
+#                                  (with the broker users' passwords, KP_<USER>_BROKER_PASSWORD, and each
+#                                  service's PostgreSQL connection string, KP_PG_CONN_<SERVICE>; the admin's
+#                                  stays ConnectionStrings__Postgres)
+#   scripts/infra.sh psql [ARGS]   psql as keyplatform (the admin login) over TCP
 #   scripts/infra.sh rabbitmqctl [ARGS]   rabbitmqctl against the private node (it has its own cookie)
 #
 # Settings (environment variables; `up` records the values it used in .data/run/infra.env, and the
@@ -264,8 +267,52 @@ pg_up() {
     kp_tail "$PG_LOG"
     kp_die "could not create role/database $KP_USER/$KP_DB"
   fi
+  db_logins_provision
   PGPASSWORD=$KP_PASSWORD "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$KP_PG_PORT" -U "$KP_USER" -d "$KP_DB" ||
     kp_die "PostgreSQL does not answer on 127.0.0.1:$KP_PG_PORT"
+}
+
+# One login per service (deploy/postgres/roles.tsv), each with a random password made on the first `up` and kept in
+# .data/run/db-passwords.env (readable by its owner only); `env` exports each service's connection string.
+DB_PASSWORDS="$KP_RUN/db-passwords.env"
+DB_ROLES="$KP_ROOT/deploy/postgres/roles.tsv"
+
+# The login roles of roles.tsv, one a line.
+db_logins() { awk -F '\t' '!/^#/ && $2 == "login" { print $1 }' "$DB_ROLES"; }
+
+db_passwords() {
+  local role variable
+  mkdir -p "$KP_RUN"
+  touch "$DB_PASSWORDS" && chmod 600 "$DB_PASSWORDS"
+  for role in $(db_logins); do
+    variable="${role^^}_DB_PASSWORD"
+    grep -q "^export $variable=" "$DB_PASSWORDS" ||
+      printf 'export %s=%s\n' "$variable" "$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')" >>"$DB_PASSWORDS"
+  done
+}
+
+# As the superuser, over the private socket (as pg_psql_admin).
+db_logins_provision() {
+  db_passwords
+  # shellcheck disable=SC1090
+  (source "$DB_PASSWORDS" &&
+    PGHOST="$PG_SOCK" PGPORT="$KP_PG_PORT" PGUSER=postgres PGCONNECT_TIMEOUT=5 PSQL="$PG_BIN/psql" \
+      "$KP_ROOT/deploy/postgres/provision.sh" "$KP_DB" "$KP_USER") \
+    >>"$PG_ROOT/provision.log" 2>&1 || { kp_tail "$PG_ROOT/provision.log"; kp_die "database logins provisioning failed"; }
+}
+
+# `export KP_PG_CONN_<SERVICE>=...` for each login (kp_key_service -> KP_PG_CONN_KEY_SERVICE).
+db_logins_env() {
+  [[ -r $DB_PASSWORDS ]] || return 0
+  local role variable service
+  # shellcheck disable=SC1090
+  source "$DB_PASSWORDS"
+  for role in $(db_logins); do
+    variable="${role^^}_DB_PASSWORD"
+    service=${role#kp_}
+    [[ -n ${!variable:-} ]] || continue
+    printf 'export KP_PG_CONN_%s="%s"\n' "${service^^}" "$(pg_conn "$role" "${!variable}")"
+  done
 }
 
 pg_down() {
@@ -461,7 +508,7 @@ hsm_installed() { [[ -r $HSM_LIBRARY ]] && command -v softhsm2-util >/dev/null; 
 
 hsm_util() { SOFTHSM2_CONF="$HSM_CONF" softhsm2-util "$@"; }
 
-hsm_token_present() { hsm_util --show-slots 2>/dev/null | grep -Eq "^[[:space:]]*Label:[[:space:]]+$KP_HSM_TOKEN_LABEL[[:space:]]*$"; }
+hsm_token_present() { hsm_util --show-slots 2>/dev/null | grep -Eq "^[[:space:]]*Label:[[:space:]]+${KP_HSM_TOKEN_LABEL}[[:space:]]*$"; }
 
 # A private token directory and configuration (never the system-wide /etc/softhsm one), and one token in it.
 # Idempotent: a token that is already there is kept with its keys.
@@ -500,9 +547,10 @@ cmd_hsm() {
 
 # ---------------------------------------------------------------- commands
 
+# The connection string of a login: the admin's (keyplatform) without arguments, else USER PASSWORD.
 pg_conn() {
   printf 'Host=127.0.0.1;Port=%s;Database=%s;Username=%s;Password=%s' \
-    "$KP_PG_PORT" "$KP_DB" "$KP_USER" "$KP_PASSWORD"
+    "$KP_PG_PORT" "$KP_DB" "${1:-$KP_USER}" "${2:-$KP_PASSWORD}"
 }
 
 cmd_env() {
@@ -520,6 +568,7 @@ export KP_HSM_TOKEN_LABEL="$KP_HSM_TOKEN_LABEL"
 export KP_HSM_USER_PIN="$KP_HSM_USER_PIN"
 EOF
   if [[ -r $BROKER_PASSWORDS ]]; then cat "$BROKER_PASSWORDS"; fi
+  db_logins_env
 }
 
 cmd_status() {

@@ -81,11 +81,15 @@ start_service() {
   (
     cd "$dir"
     export ASPNETCORE_ENVIRONMENT=Development
-    # Each service on its own broker user (deploy/rabbitmq/broker-users.tsv; passwords from `infra.sh env`).
-    local user variable
-    user="kp-$(sed -E 's/([a-z])([A-Z])/\1-\2/g' <<<"$name" | tr 'A-Z' 'a-z')"
+    # Each service on its own broker user (deploy/rabbitmq/broker-users.tsv; passwords from `infra.sh env`)
+    # and its own database login (deploy/postgres/roles.tsv; KP_PG_CONN_<SERVICE> from `infra.sh env`).
+    local service user variable connection
+    service="$(sed -E 's/([a-z])([A-Z])/\1-\2/g' <<<"$name" | tr 'A-Z' 'a-z')"
+    user="kp-$service"
     variable="$(tr 'a-z-' 'A-Z_' <<<"$user")_BROKER_PASSWORD"
     export RabbitMq__Username="$user" RabbitMq__Password="${!variable:?$variable is not set (scripts/infra.sh env)}"
+    connection="KP_PG_CONN_$(tr 'a-z-' 'A-Z_' <<<"$service")"
+    export ConnectionStrings__Postgres="${!connection:?$connection is not set (scripts/infra.sh env)}"
     # TenantLock's dashboard reads the other two services (the others ignore these).
     Services__KeyService="http://127.0.0.1:$(port_of KeyService)"
     Services__EnvironmentEncryption="http://127.0.0.1:$(port_of EnvironmentEncryption)"
@@ -182,7 +186,7 @@ print_table() {
   done
   printf '%-24s %-26s %s\n' "RabbitMQ management" "http://127.0.0.1:$RabbitMq__ManagementPort/" \
     "user $RabbitMq__Username / $RabbitMq__Password, vhost $RabbitMq__VirtualHost, amqp port $RabbitMq__Port"
-  printf '%-24s %s\n' "PostgreSQL" "$ConnectionStrings__Postgres"
+  printf '%-24s %s\n' "PostgreSQL" "$ConnectionStrings__Postgres (admin; each service on its own login, deploy/postgres/roles.tsv)"
   printf '\nLogs in %s. Press Ctrl+C to stop (or scripts/run.sh stop from another shell).\n' "$(kp_rel "$KP_LOGS")/"
 }
 

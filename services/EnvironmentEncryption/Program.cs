@@ -24,6 +24,7 @@ using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Operations;
+using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.Vault.DependencyInjection;
 using Marten;
 using MassTransit;
@@ -75,7 +76,11 @@ public sealed class Program
 
         var services = builder.Services;
         services.AddValidation(); // here, not in the backbone: the generator finds the request types of this assembly
-        services.AddKeyVault(builder.Configuration, vault => vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names);
+        services.AddKeyVault(builder.Configuration, vault =>
+        {
+            vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names;
+            vault.ConnectionString = VaultDatabaseRole.ConnectionString(builder.Configuration);
+        });
         services.AddSingleton(rules);
         services.AddSingleton<IIntegrationEventMap, EnvironmentEncryptionIntegrationEvents>();
         services.AddSingleton<EnvironmentReader>();

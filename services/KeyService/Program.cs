@@ -19,6 +19,7 @@ using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Operations;
+using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.Vault.DependencyInjection;
 
 namespace KeyPlatform.KeyService;
@@ -52,7 +53,11 @@ public sealed class Program
         });
         var services = builder.Services;
         services.AddValidation(); // here, not in the backbone: the generator finds the request types of this assembly
-        services.AddKeyVault(builder.Configuration, vault => vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names);
+        services.AddKeyVault(builder.Configuration, vault =>
+        {
+            vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names;
+            vault.ConnectionString = VaultDatabaseRole.ConnectionString(builder.Configuration);
+        });
         services.AddSingleton<DeletedKeyCustody>();
         services.AddSingleton(builder.Configuration.GetSection("Rules").Get<TenantKeyRules>() ?? new TenantKeyRules());
         services.AddSingleton<IIntegrationEventMap, KeyServiceIntegrationEvents>();

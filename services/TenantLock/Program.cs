@@ -6,6 +6,7 @@ using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Identifiers;
 using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Operations;
+using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.TenantLock.Dashboard;
 using KeyPlatform.TenantLock.Messaging;
 using KeyPlatform.TenantLock.TenantLocks;
@@ -40,7 +41,11 @@ public sealed class Program
         });
         var services = builder.Services;
         services.AddValidation(); // here, not in the backbone: the generator finds the request types of this assembly
-        services.AddKeyVault(builder.Configuration, vault => vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names);
+        services.AddKeyVault(builder.Configuration, vault =>
+        {
+            vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names;
+            vault.ConnectionString = VaultDatabaseRole.ConnectionString(builder.Configuration);
+        });
         services.AddSingleton(builder.Configuration.GetSection("Rules").Get<TenantLockRules>() ?? new TenantLockRules());
         services.AddSingleton<IIntegrationEventMap, TenantLockIntegrationEvents>();
         services.AddSingleton<LockCycles>();

@@ -7,7 +7,9 @@ using KeyPlatform.ServiceDefaults.Time;
 namespace KeyPlatform.Testing;
 
 /// <summary>The three services as separate processes on the real PostgreSQL and RabbitMQ, with schemas and a virtual
-/// host of their own, sharing one clock-offset file (docs/decisions/0002) so the test moves time for all of them.</summary>
+/// host of their own, sharing one clock-offset file (docs/decisions/0002) so the test moves time for all of them. Each
+/// service connects with its own database login and broker user; the run's schemas are made beforehand, each owned
+/// by its role (deploy/postgres/roles.tsv), and dropped at the end by the admin login.</summary>
 public sealed class RunningSystem : IAsyncDisposable
 {
     private readonly TestBroker broker = new();
@@ -30,6 +32,7 @@ public sealed class RunningSystem : IAsyncDisposable
     {
         var system = new RunningSystem();
         await system.broker.InitializeAsync();
+        await DatabaseLogins.CreateSchemasAsync(system.broker.Schema);
         system.Keys = system.Service("KeyService", "keys", rules);
         system.Environments = system.Service("EnvironmentEncryption", "environments", rules);
         // The saga's dashboard reads the other two services' projections (S4).
@@ -38,16 +41,26 @@ public sealed class RunningSystem : IAsyncDisposable
             ["Services__KeyService"] = system.Keys.BaseAddress.ToString(),
             ["Services__EnvironmentEncryption"] = system.Environments.BaseAddress.ToString(),
         });
-        await Task.WhenAll(system.Keys.StartAsync(), system.Environments.StartAsync(), system.Locks.StartAsync());
+        try
+        {
+            await Task.WhenAll(system.Keys.StartAsync(), system.Environments.StartAsync(), system.Locks.StartAsync());
+        }
+        catch
+        {
+            // A service that did not start leaves the others running and the run's schemas in place: stop and drop them.
+            await system.DisposeAsync();
+            throw;
+        }
         return system;
     }
 
     private ServiceProcess Service(string name, string schema, IDictionary<string, string>? rules)
     {
-        var (user, password) = TestInfrastructure.BrokerUser(Enum.Parse<Sender>(name));
+        var sender = Enum.Parse<Sender>(name);
+        var (user, password) = TestInfrastructure.BrokerUser(sender);
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = TestInfrastructure.PostgresConnectionString,
+            ["ConnectionStrings__Postgres"] = DatabaseLogins.ConnectionString(sender),
             ["Marten__Schema"] = broker.Schema(schema),
             ["RabbitMq__Host"] = TestInfrastructure.RabbitHost,
             ["RabbitMq__Port"] = TestInfrastructure.RabbitPort.ToString(CultureInfo.InvariantCulture),

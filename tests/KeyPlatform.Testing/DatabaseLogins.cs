@@ -1,0 +1,67 @@
+using KeyPlatform.Contracts.Messaging;
+using Npgsql;
+
+namespace KeyPlatform.Testing;
+
+/// <summary>The PostgreSQL roles of <c>deploy/postgres/roles.tsv</c> (the one list the provisioning reads too): each
+/// service's own login, the schema each role owns, and each service's connection string as <c>scripts/infra.sh env</c>
+/// exports it (<c>KP_PG_CONN_KEY_SERVICE</c>, ...). See docs/decisions/0021-database-login-per-service.md.</summary>
+public static class DatabaseLogins
+{
+    public sealed record Role(string Name, bool Login, string Schema, IReadOnlyList<string> MemberOf);
+
+    public static IReadOnlyList<Role> Roles { get; } = DeployFile("roles.tsv")
+        .Select(line => line.Split('\t'))
+        .Select(row => new Role(row[0], row[1] == "login", row[2], row[3] == "-" ? [] : row[3].Split(',')))
+        .ToList();
+
+    /// <summary>The owner of the vault schema (the role that owns <c>vault</c>).</summary>
+    public static Role Vault => Roles.Single(role => role.Schema == "vault");
+
+    /// <summary>The logins that are members of the vault's role only until the vault gateway lands
+    /// (<c>deploy/postgres/vault-until-gateway.txt</c>; removed when the vault gateway lands, decision 0020).</summary>
+    public static IReadOnlySet<string> VaultUntilGateway { get; } = DeployFile("vault-until-gateway.txt")
+        .SelectMany(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
+
+    /// <summary>A service's login: <c>kp_</c> and its name in snake case (KeyService -> kp_key_service).</summary>
+    public static Role Of(Sender service)
+    {
+        var name = "kp" + string.Concat(service.ToString().Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString()));
+        return Roles.SingleOrDefault(role => role.Name == name && role.Login)
+               ?? throw new InvalidOperationException($"deploy/postgres/roles.tsv has no login {name} for {service}.");
+    }
+
+    /// <summary>The connection string of a service's own login, as <c>scripts/infra.sh env</c> exports it.</summary>
+    public static string ConnectionString(Sender service)
+    {
+        var variable = "KP_PG_CONN_" + Of(service).Name["kp_".Length..].ToUpperInvariant();
+        return Environment.GetEnvironmentVariable(variable)
+               ?? throw new InvalidOperationException($"{variable} is not set: run the tests with the variables of `scripts/infra.sh env`.");
+    }
+
+    /// <summary>Creates, as the admin login, each role's schema of one run (<c>&lt;schema&gt;_&lt;suffix&gt;</c>) owned by
+    /// that role, as the provisioning makes <c>keys</c>, <c>vault</c>, ...; <see cref="TestBroker"/> drops them.</summary>
+    public static async Task CreateSchemasAsync(Func<string, string> schemaOfRun)
+    {
+        await using var connection = new NpgsqlConnection(TestInfrastructure.PostgresConnectionString);
+        await connection.OpenAsync();
+        foreach (var role in Roles)
+        {
+            await using var create = new NpgsqlCommand($"create schema \"{schemaOfRun(role.Schema)}\" authorization \"{role.Name}\"", connection);
+            try
+            {
+                await create.ExecuteNonQueryAsync();
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedObject or PostgresErrorCodes.InsufficientPrivilege)
+            {
+                throw new InvalidOperationException(
+                    $"The database logins are not provisioned ({e.MessageText}): run `scripts/infra.sh up` (deploy/postgres/provision.sh).", e);
+            }
+        }
+    }
+
+    /// <summary>The rows of a file of <c>deploy/postgres/</c>, without comments and blank lines.</summary>
+    private static IEnumerable<string> DeployFile(string name) =>
+        File.ReadAllLines(Path.Combine(TestInfrastructure.RepositoryRoot(), "deploy", "postgres", name))
+            .Where(line => line.Trim().Length > 0 && !line.StartsWith('#'));
+}
