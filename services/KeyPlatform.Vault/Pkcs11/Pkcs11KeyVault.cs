@@ -181,8 +181,15 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
                 return false;
             }
 
+            // Only an object that describes itself as a tenant key goes: never a region key, nor an object of another
+            // kind that shares the label (the master key's wrapping key of the envelope, decision 0019).
             var key = Describe(session, keyId, objects[0]);
-            if (key is not null && key.Owner.Purpose != KeyPurpose.Tenant)
+            if (key is null)
+            {
+                throw new InvalidOperationException($"Object '{keyId}' on the token is not a key of this platform; only tenant keys can be deleted.");
+            }
+
+            if (key.Owner.Purpose != KeyPurpose.Tenant)
             {
                 throw new InvalidOperationException(
                     $"Key '{keyId}' is a {key.Owner.Purpose} key of region '{key.Owner.Region}'; only tenant keys can be deleted.");

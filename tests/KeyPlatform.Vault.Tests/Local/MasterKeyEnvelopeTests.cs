@@ -96,6 +96,19 @@ public sealed class MasterKeyEnvelopeTests(VaultDatabase database) : IClassFixtu
         attributes.ShouldBe([true, false, true, true, true, false, false]);
     }
 
+    [Fact, Trait("Rule", "D4")]
+    public async Task A_tenant_key_delete_named_by_the_wrapping_key_label_destroys_nothing_D4()
+    {
+        var (path, label, plain) = WrappedFile();
+        using var vault = new Pkcs11KeyVault(SoftHsmToken.OptionsFromEnvironment());
+
+        await Should.ThrowAsync<InvalidOperationException>(() => vault.DeleteAsync(label));
+
+        using var loaded = MasterKeyLoader.Load(Enveloped(path), developmentKeyAllowed: false);
+        using var expected = MasterKey.FromBytes(plain);
+        loaded.SameKeyAs(expected).ShouldBeTrue();
+    }
+
     [Fact, Trait("Rule", "V2")]
     public async Task A_backup_of_the_vault_table_and_the_master_key_file_opens_nothing_once_the_wrapping_key_is_destroyed_V2()
     {
