@@ -94,19 +94,44 @@ start_service() {
     Services__KeyService="http://127.0.0.1:$(port_of KeyService)"
     Services__EnvironmentEncryption="http://127.0.0.1:$(port_of EnvironmentEncryption)"
     export Services__KeyService Services__EnvironmentEncryption
-    vault_settings
+    vault_settings "$name"
     exec setsid dotnet "$dll" --urls "http://127.0.0.1:$port" >>"$log" 2>&1 </dev/null
   ) &
   echo "$!" >"$(pidfile_of "$name")"
   kp_say "started $name (pid $!, http://127.0.0.1:$port, log: $(kp_rel "$log"))"
 }
 
-# The key store every service opens (KP_VAULT). Exported in a service's subshell only.
-# shellcheck disable=SC2154  # KP_HSM_* come from `infra.sh env`
+# A vault gateway client's secret file (docs/decisions/0020), under .data/run like the PIN file.
+gateway_secret_file() { printf '%s' "$KP_RUN/vault-gateway-$1.secret"; }
+
+# Each gateway client's secret, made once before the services start (KeyService reads both, each client its own).
+make_gateway_secrets() {
+  local client file
+  for client in EnvironmentEncryption TenantLock; do
+    file=$(gateway_secret_file "$client")
+    [[ -s $file ]] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n=' | tr '+/' '-_' >"$file")
+  done
+}
+
+# The key store (KP_VAULT): only KeyService opens it and holds its secret; EnvironmentEncryption and TenantLock reach
+# keys through KeyService's vault gateway, each with a secret of its own. Exported in a service's subshell only.
 vault_settings() {
+  if [[ $1 != KeyService ]]; then
+    export Vault__Provider=Gateway Vault__Gateway__Address="http://127.0.0.1:$(port_of KeyService)" \
+      Vault__Gateway__Client="$1" Vault__Gateway__SecretFile="$(gateway_secret_file "$1")"
+    return
+  fi
+  VaultGateway__Clients__EnvironmentEncryption__SecretFile=$(gateway_secret_file EnvironmentEncryption)
+  VaultGateway__Clients__TenantLock__SecretFile=$(gateway_secret_file TenantLock)
+  export VaultGateway__Clients__EnvironmentEncryption__SecretFile VaultGateway__Clients__TenantLock__SecretFile
+  store_settings
+}
+
+# shellcheck disable=SC2154  # KP_HSM_* come from `infra.sh env`
+store_settings() {
   case ${KP_VAULT:-local} in
     local)
-      # One vault, one master key: KeyService, EnvironmentEncryption and TenantLock all open the same sealed keys.
+      # The master key: KeyService's only.
       export Vault__Provider=Local Vault__MasterKeyFile="${Vault__MasterKeyFile:-$KP_ROOT/.data/vault/master.key}" ;;
     softhsm)
       token_settings
@@ -134,7 +159,7 @@ token_settings() {
 prepare_vault() {
   [[ ${KP_VAULT:-local} == local-hsm ]] || return 0
   (
-    vault_settings
+    store_settings
     [[ -f $Vault__MasterKeyFile ]] && exit 0
     kp_say "creating the wrapped master key $(kp_rel "$Vault__MasterKeyFile") on the SoftHSM token"
     dotnet "$KP_ROOT/tools/KeyPlatform.Cli/bin/Release/net10.0/keyplatform.dll" master-key create --out "$Vault__MasterKeyFile" >/dev/null
@@ -222,6 +247,7 @@ cmd_run() {
   fi
 
   prepare_vault
+  make_gateway_secrets
   for name in "${SERVICES[@]}"; do start_service "$name"; done
   wait_healthy
   print_table

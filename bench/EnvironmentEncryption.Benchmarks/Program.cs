@@ -64,16 +64,31 @@ public static class Program
         foreach (var (name, key) in new[] { ("--batch-size", "RewrapBatchSize"), ("--concurrent-batches", "RewrapConcurrentBatches"),
                      ("--vault-parallelism", "RewrapVaultParallelism") })
             if (args.Contains(name)) settings[$"EnvironmentEncryption:{key}"] = Option(args, name, 0).ToString(CultureInfo.InvariantCulture);
-        var keys = new ServiceHost<KeyServiceApp>(broker, "keys", clock, Quiet());
+        // --vault gateway: EnvironmentEncryption reaches the vault through KeyService's gateway (docs/decisions/0020), as it
+        // runs; --vault local: it opens the store itself, as before the gateway (the "before" of that decision's measure).
+        var keySettings = Quiet();
+        var keysPort = 0;
+        var vaultMode = args.SkipWhile(a => a != "--vault").Skip(1).FirstOrDefault() ?? "gateway";
+        if (vaultMode == "gateway")
+        {
+            keysPort = FreePort();
+            var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+            keySettings["VaultGateway:Clients:EnvironmentEncryption:SecretSha256"] = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+            settings["Vault:Provider"] = "Gateway";
+            settings["Vault:Gateway:Address"] = $"http://127.0.0.1:{keysPort}/";
+            settings["Vault:Gateway:Client"] = "EnvironmentEncryption";
+            settings["Vault:Gateway:Secret"] = secret;
+        }
+        var keys = new ServiceHost<KeyServiceApp>(broker, "keys", clock, keySettings);
         var platform = new ServiceHost<EnvironmentEncryptionApp>(broker, "environments", clock, settings);
         try
         {
-            keys.UseKestrel(0);
+            keys.UseKestrel(keysPort);
             platform.UseKestrel(0);
             keys.StartServer();
             platform.StartServer();
             var run = new Run(keys, platform, clock, parallelism);
-            Say($"load average before: {LoadAverage()}; {Environment.ProcessorCount} cores; {environments} environments");
+            Say($"load average before: {LoadAverage()}; {Environment.ProcessorCount} cores; {environments} environments; vault: {vaultMode}");
 
             var tenant = await run.TenantAsync();
             await run.FirstKeyAsync(tenant);
@@ -122,6 +137,13 @@ public static class Program
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         ["EnvironmentEncryption:DataKeyCacheSize"] = "100000",
     };
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     private static int Option(string[] args, string name, int fallback) =>
         args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;

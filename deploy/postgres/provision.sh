@@ -30,8 +30,6 @@ rows() { grep -v '^#' "$here/roles.tsv" | grep -v '^[[:space:]]*$'; }
 # The vault schema's owner: the role of roles.tsv that owns the schema `vault`.
 vault_role=$(rows | awk -F "$tab" '$3 == "vault" { print $1 }')
 [ -n "$vault_role" ] || { echo "provision.sh: no role of roles.tsv owns the schema vault" >&2; exit 1; }
-# Removed when the vault gateway lands (decision 0020): the logins of vault-until-gateway.txt.
-until_gateway=$(grep -v '^#' "$here/vault-until-gateway.txt" 2>/dev/null | tr '\n' ' ' || true)
 
 sql() {
   db=$(identifier "$database"); owner_of_everything=$(identifier "$admin")
@@ -90,16 +88,13 @@ $(rows)
 EOF
   # The vault store's first use runs CREATE SCHEMA IF NOT EXISTS, which needs CREATE on the database.
   printf 'GRANT CREATE ON DATABASE %s TO %s;\n' "$db" "$vault_role"
-  # Memberships: exactly those roles.tsv names (and, until the gateway, vault-until-gateway.txt); others are revoked.
+  # Memberships: exactly those roles.tsv names; others are revoked (the vault's role is KeyService's only, decision 0020).
   while IFS="$tab" read -r role login _ member_of; do
     [ "$login" = login ] || continue
     while IFS="$tab" read -r group group_login _ _; do
       [ "$group_login" = nologin ] || continue
       entitled=no
       case ",$member_of," in *",$group,"*) entitled=yes ;; esac
-      if [ "$group" = "$vault_role" ]; then
-        for listed in $until_gateway; do [ "$listed" = "$role" ] && entitled=yes; done
-      fi
       if [ $entitled = yes ]; then
         printf 'GRANT %s TO %s;\n' "$(identifier "$group")" "$(identifier "$role")"
       else

@@ -11,7 +11,11 @@ public sealed class VaultKeyOwnershipException : Exception
         : base($"Vault key '{expected.KeyId}' cannot be used as {expected.Owner}: {reason}")
     {
         Expected = expected;
+        Reason = reason;
     }
+
+    /// <summary>Why the key cannot be used (public information), as the store said it.</summary>
+    public string Reason { get; }
 
     public VaultKeyReference Expected { get; }
 

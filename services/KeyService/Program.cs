@@ -14,6 +14,7 @@ using KeyPlatform.KeyService.TenantKeys.LockedEnvironments;
 using KeyPlatform.KeyService.TenantKeys.Uploading;
 using KeyPlatform.KeyService.Tenants;
 using KeyPlatform.KeyService.Tenants.Enabling;
+using KeyPlatform.KeyService.VaultGateway;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Hosting;
 using KeyPlatform.ServiceDefaults.Identifiers;
@@ -35,7 +36,11 @@ public sealed class Program
             Sender = Sender.KeyService,
             Schema = "keys",
             Queue = Queues.KeyService,
-            ConfigureMarten = marten => marten.Projections.Snapshot<TenantKeyRing>(SnapshotLifecycle.Inline),
+            ConfigureMarten = marten =>
+            {
+                marten.Projections.Snapshot<TenantKeyRing>(SnapshotLifecycle.Inline);
+                marten.Schema.For<VaultGatewayImport>();
+            },
             Aggregates = new AggregateRegistry().Stream<TenantKeyRing>("tenant-key:").Stream<TenantEnablement>("tenant:"),
             ConfigureConsumers = bus =>
             {
@@ -58,6 +63,8 @@ public sealed class Program
             vault.Regions = PlatformRegions.FromConfiguration(builder.Configuration).Names;
             vault.ConnectionString = VaultDatabaseRole.ConnectionString(builder.Configuration);
         });
+        // The custody process: the only one with the vault secret; the others reach keys through its gateway.
+        services.AddVaultGateway(builder.Configuration);
         services.AddSingleton<DeletedKeyCustody>();
         services.AddSingleton(builder.Configuration.GetSection("Rules").Get<TenantKeyRules>() ?? new TenantKeyRules());
         services.AddSingleton<IIntegrationEventMap, KeyServiceIntegrationEvents>();
@@ -82,6 +89,7 @@ public sealed class Program
         app.MapTenantEnablement();
         app.MapTenantKeys();
         app.MapKeyInventory();
+        app.MapVaultGateway();
         await app.RunAsync();
     }
 }

@@ -55,7 +55,7 @@ public sealed class DatabaseLoginsTests(DatabaseLoginsTests.System running) : IC
         (await CountAsync(Sender.KeyService, $"select count(*) from \"{VaultSchema}\".keys")).ShouldBeGreaterThanOrEqualTo(0);
     }
 
-    [AfterVaultGatewayFact]
+    [Fact]
     [Trait("Rule", "V1")]
     public async Task Given_the_vault_gateway_Then_only_the_KeyService_login_reaches_the_vault_schema()
     {
@@ -90,17 +90,5 @@ public sealed class DatabaseLoginsTests(DatabaseLoginsTests.System running) : IC
         var rows = new List<T>();
         while (await reader.ReadAsync()) rows.Add(read(reader));
         return rows;
-    }
-}
-
-/// <summary>A fact skipped while deploy/postgres/vault-until-gateway.txt names a login (EnvironmentEncryption and
-/// TenantLock still open the vault store themselves): removed when the vault gateway lands (decision 0020), then it runs.</summary>
-public sealed class AfterVaultGatewayFactAttribute : FactAttribute
-{
-    public AfterVaultGatewayFactAttribute()
-    {
-        if (DatabaseLogins.VaultUntilGateway.Count > 0)
-            Skip = $"until the vault gateway lands (decision 0020), {string.Join(" and ", DatabaseLogins.VaultUntilGateway)} "
-                   + "are members of the vault's role (deploy/postgres/vault-until-gateway.txt)";
     }
 }

@@ -18,11 +18,6 @@ public static class DatabaseLogins
     /// <summary>The owner of the vault schema (the role that owns <c>vault</c>).</summary>
     public static Role Vault => Roles.Single(role => role.Schema == "vault");
 
-    /// <summary>The logins that are members of the vault's role only until the vault gateway lands
-    /// (<c>deploy/postgres/vault-until-gateway.txt</c>; removed when the vault gateway lands, decision 0020).</summary>
-    public static IReadOnlySet<string> VaultUntilGateway { get; } = DeployFile("vault-until-gateway.txt")
-        .SelectMany(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
-
     /// <summary>A service's login: <c>kp_</c> and its name in snake case (KeyService -> kp_key_service).</summary>
     public static Role Of(Sender service)
     {

@@ -15,6 +15,12 @@ public sealed class RunningSystem : IAsyncDisposable
     private readonly TestBroker broker = new();
     private readonly string clockFile = Path.Combine(Path.GetTempPath(), $"kp-clock-{Guid.NewGuid():N}");
     private TimeSpan offset = TimeSpan.Zero;
+    // Each vault gateway client's secret for this run (docs/decisions/0020); KeyService is given their SHA-256 only.
+    private readonly Dictionary<string, string> gatewaySecrets = new()
+    {
+        ["EnvironmentEncryption"] = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+        ["TenantLock"] = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+    };
 
     public ServiceProcess Keys { get; private set; } = null!;
     public ServiceProcess Environments { get; private set; } = null!;
@@ -74,6 +80,21 @@ public sealed class RunningSystem : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
         };
         foreach (var (key, value) in rules ?? new Dictionary<string, string>()) environment[key] = value;
+        if (name == "KeyService")
+        {
+            foreach (var (client, secret) in gatewaySecrets)
+                environment[$"VaultGateway__Clients__{client}__SecretSha256"] =
+                    Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)));
+        }
+        else
+        {
+            // The store's settings (master key, PIN) are KeyService's only: the others reach keys through its gateway.
+            foreach (var key in environment.Keys.Where(key => key.StartsWith("Vault__", StringComparison.Ordinal)).ToList()) environment.Remove(key);
+            environment["Vault__Provider"] = "Gateway";
+            environment["Vault__Gateway__Address"] = Keys.BaseAddress.ToString();
+            environment["Vault__Gateway__Client"] = name;
+            environment["Vault__Gateway__Secret"] = gatewaySecrets[name];
+        }
         return new ServiceProcess(name, environment);
     }
 

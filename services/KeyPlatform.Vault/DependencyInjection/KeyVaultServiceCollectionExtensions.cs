@@ -1,5 +1,6 @@
 using KeyPlatform.Contracts;
 using KeyPlatform.Vault.AzureKeyVault;
+using KeyPlatform.Vault.Gateway;
 using KeyPlatform.Vault.Local;
 using KeyPlatform.Vault.Pkcs11;
 using KeyPlatform.Vault.Resilience;
@@ -42,6 +43,7 @@ public static class KeyVaultServiceCollectionExtensions
         {
             VaultProvider.Pkcs11 => RegisterPkcs11(services, Pkcs11VaultOptions.FromConfiguration(configuration), options),
             VaultProvider.AzureKeyVault => RegisterAzureKeyVault(services, AzureKeyVaultOptions.FromConfiguration(configuration), options),
+            VaultProvider.Gateway => RegisterGateway(services, configuration, options),
             _ => Register(services, options),
         };
     }
@@ -100,6 +102,53 @@ public static class KeyVaultServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AzureKeyVaultStartupCheck>());
         KeyVaultHealthCheck.Register(services, KeyVaultHealthCheck.StoreName(VaultProvider.AzureKeyVault),
             (provider, cancellationToken) => provider.GetRequiredService<AzureKeyVaultAdapter>().CheckReachableAsync(cancellationToken));
+        return services;
+    }
+
+    /// <summary>The HttpClient name of the vault gateway client (pooled by IHttpClientFactory).</summary>
+    public const string GatewayHttpClient = "vault-gateway";
+
+    /// <summary>
+    /// The vault gateway (docs/decisions/0020-vault-gateway.md): no store, no vault secret, no vault schema in this process;
+    /// each call is one request to KeyService over a pooled connection, behind the same resilient decorator (creating calls
+    /// never retried). The HTTP client gets none of the platform's default resilience handlers: a retried import could
+    /// store a second copy of a tenant key. The address and the credential are checked as the container builds the vault
+    /// (at start-up); readiness asks the gateway, which answers only while its store is reachable.
+    /// </summary>
+    private static IServiceCollection RegisterGateway(IServiceCollection services, IConfiguration configuration, LocalVaultOptions shared)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(provider => VaultGatewayOptions.FromConfiguration(configuration,
+            provider.GetService<IHostEnvironment>()?.EnvironmentName ?? Environments.Production));
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental in 10.11; the documented way to drop ConfigureHttpClientDefaults' handlers
+        services.AddHttpClient(GatewayHttpClient, (provider, http) =>
+            {
+                var gateway = provider.GetRequiredService<VaultGatewayOptions>();
+                http.BaseAddress = gateway.Address;
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+                    VaultGatewayProtocol.AuthorizationScheme, gateway.AuthorizationParameter);
+                // The decorator's attempt timeout bounds each call; this is only the outer limit.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .RemoveAllResilienceHandlers()
+            .ConfigurePrimaryHttpMessageHandler(() => new System.Net.Http.SocketsHttpHandler
+            {
+                // Keep-alive connections, renewed every few minutes so a moved KeyService address is picked up.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                EnableMultipleHttp2Connections = true,
+            });
+#pragma warning restore EXTEXP0001
+        services.AddSingleton(provider => new VaultGatewayKeyVault(
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(GatewayHttpClient),
+            provider.GetRequiredService<VaultGatewayOptions>().Client));
+        services.AddSingleton<IKeyVault>(provider => new ResilientKeyVault(
+            provider.GetRequiredService<VaultGatewayKeyVault>(),
+            shared.Resilience,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<ILogger<ResilientKeyVault>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
+        KeyVaultHealthCheck.Register(services, VaultProvider.Gateway,
+            (provider, cancellationToken) => provider.GetRequiredService<VaultGatewayKeyVault>().GetInfoAsync(cancellationToken));
         return services;
     }
 

@@ -15,6 +15,10 @@ public enum VaultProvider
     /// <summary>Azure Key Vault or Managed HSM (<c>Vault:AzureKeyVault:*</c>): deleting a key deletes and purges it; with the
     /// vault's purge protection it stays recoverable, not destroyed, until Key Vault purges it (V1).</summary>
     AzureKeyVault,
+
+    /// <summary>No store in this process: KeyService's vault gateway (<c>Vault:Gateway:*</c>) performs the calls on its store,
+    /// for services that must not hold the vault secret (docs/decisions/0020-vault-gateway.md).</summary>
+    Gateway,
 }
 
 internal static class VaultProviders

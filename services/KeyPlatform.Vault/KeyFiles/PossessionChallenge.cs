@@ -29,6 +29,19 @@ public sealed class PossessionChallenge
         return new PossessionChallenge(purpose, RandomNumberGenerator.GetBytes(NonceBytes));
     }
 
+    /// <summary>The nonce, for a vault that signs in another process (the vault gateway). Public, like the challenge.</summary>
+    public ReadOnlySpan<byte> Nonce => _nonce;
+
+    /// <summary>A challenge made by <see cref="New"/> in another process, as it arrives at the vault that signs it (the vault
+    /// gateway); a nonce of another length is an <see cref="ArgumentException"/>.</summary>
+    public static PossessionChallenge Received(string purpose, ReadOnlySpan<byte> nonce)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
+        return nonce.Length == NonceBytes
+            ? new PossessionChallenge(purpose, nonce.ToArray())
+            : throw new ArgumentException($"A challenge's nonce is {NonceBytes} bytes.", nameof(nonce));
+    }
+
     /// <summary>The bytes the key signs: a domain label, the purpose and the nonce.</summary>
     public byte[] ToBeSigned()
     {

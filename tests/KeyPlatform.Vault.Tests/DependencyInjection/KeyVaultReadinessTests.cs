@@ -121,4 +121,18 @@ public sealed class KeyVaultReadinessTests
         check.Description.ShouldContain($"has no key labelled '{envelope.WrappingKeyLabel}'");
         check.Description.ShouldContain("Vault:MasterKeyFile");
     }
+
+    [Fact, Trait("Rule", "V1")]
+    public async Task A_gateway_client_is_not_ready_when_the_gateway_does_not_answer_and_says_so_without_its_secret_V1()
+    {
+        var check = await VaultCheckAsync(new Dictionary<string, string?>
+        {
+            ["Vault:Provider"] = "Gateway", ["Vault:Gateway:Address"] = "https://127.0.0.1:1/", ["Vault:Gateway:Client"] = "TenantLock",
+            ["Vault:Gateway:Secret"] = "gateway-secret-never-shown",
+        });
+
+        check.Status.ShouldBe(HealthStatus.Unhealthy);
+        check.Description.ShouldStartWith("Gateway key store unavailable: The vault gateway at https://127.0.0.1:1/ cannot be reached");
+        check.Description.ShouldNotContain("gateway-secret-never-shown");
+    }
 }
