@@ -14,6 +14,7 @@ using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using KeyPlatform.Testing;
 using KeyPlatform.Vault;
 using KeyPlatform.Vault.KeyFiles;
+using KeyPlatform.Vault.Local;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using KeyServiceApp = KeyPlatform.KeyService.Program;
@@ -36,7 +37,8 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await broker.InitializeAsync();
-        keys = new ServiceHost<KeyServiceApp>(broker, "keys", clock);
+        keys = new ServiceHost<KeyServiceApp>(broker, "keys", clock, configureServices: services =>
+            services.AddSingleton<IKeyVault>(provider => new InstallFailingKeyVault(provider.GetRequiredService<LocalKeyVault>())));
         locks = new ServiceHost<TenantLockApp>(broker, "tenant_lock", clock);
         _ = keys.CreateClient();
         _ = locks.CreateClient();
@@ -135,6 +137,41 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
             "the locking key to be Active again");
         (await VaultKeyIdOfAsync(tenant)).ShouldNotBe(vaultKeyBefore);
         await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Closed, "the cycle to close");
+    }
+
+    [Fact]
+    [Trait("Rule", "U1")]
+    public async Task A_failed_reinstall_of_the_locking_key_is_shown_on_the_lock_and_a_repeated_unlock_installs_it_U1()
+    {
+        var (pfx, _) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        clock.SetUtcNow((await InventoryAsync(keyAdmin, tenant)).LastActivatedAt!.Value + TimeSpan.FromHours(72));
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete");
+        clock.Advance(TimeSpan.FromHours(1));
+        var vault = (InstallFailingKeyVault)keys.Services.GetRequiredService<IKeyVault>();
+
+        vault.FailInstalls = true;
+        (await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/unlock", KeyForm(pfx, ("acknowledgeRisk", "true"))))
+            .StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        var failed = await ProgressWhenAsync(lockAdmin, tenant, p => p.KeyUnlockFailure is not null, "the failed reinstall on the lock");
+        failed.Phase.ShouldBe(LockPhase.Locked);
+        failed.KeyUnlockFailure.ShouldBe("The key is no longer in the vault.");
+        failed.KeyUnlockFailedAt.ShouldBe(clock.GetUtcNow());
+        (await InventoryAsync(keyAdmin, tenant)).Keys.Single().State.ShouldBe(TenantKeyState.Failed);
+        var (otherPfx, _) = NewPfx();
+        (await ProblemOf(await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyForm(otherPfx, ("name", "k2"), ("acknowledgeRisk", "true"))))).Rule.ShouldBe(Rules.K11);
+
+        vault.FailInstalls = false;
+        (await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/unlock", KeyForm(pfx, ("acknowledgeRisk", "true"))))
+            .StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        await Eventually.TrueAsync(async () => (await InventoryAsync(keyAdmin, tenant)).Keys.Single().State == TenantKeyState.Active,
+            "the locking key to be Active after the second unlock");
+        var closed = await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Closed, "the cycle to close");
+        closed.KeyUnlockFailure.ShouldBeNull();
     }
 
     private static async Task<byte[]> ForgedByokAsync(HttpClient keyAdmin, RSA publicKeyOwner)

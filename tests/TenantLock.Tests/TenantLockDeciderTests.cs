@@ -1,6 +1,7 @@
 using KeyPlatform.Contracts;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.TenantLock.TenantLocks;
+using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using KeyPlatform.Testing;
 
 namespace TenantLock.Tests;
@@ -193,6 +194,36 @@ public sealed class TenantLockDeciderTests
         var decision = TenantLockDecider.Decide(Locked(), new RequestKeyUnlock("thumb-k1", "vault-new", true, "admin"), Rules, T0.AddHours(2));
 
         decision.Events.ShouldHaveSingleItem().ShouldBe(new KeyUnlockRequested("thumb-k1", "vault-new", "admin", T0.AddHours(2)));
+    }
+
+    [Fact]
+    [Trait("Rule", "U1")]
+    public void A_failed_reinstall_of_the_locking_key_is_reported_on_the_cycle_and_a_repeated_unlock_reinstalls_it_U1()
+    {
+        var unlocking = Locked().Apply(new KeyUnlockRequested("thumb-k1", "vault-new", "admin", T0.AddHours(2)));
+
+        var failed = TenantLockDecider.Decide(unlocking, new ObserveKeyInstallationFailed("k1", "The key is no longer in the vault."), T0.AddHours(2))
+            .Events.ShouldHaveSingleItem().ShouldBeOfType<KeyUnlockFailed>();
+        var after = unlocking.Apply(failed);
+
+        after.Phase.ShouldBe(LockPhase.Locked);
+        after.KeyUnlockFailure.ShouldBe("The key is no longer in the vault.");
+        after.KeyUnlockFailedAt.ShouldBe(T0.AddHours(2));
+        LockProgressView.From(after, Rules).KeyUnlockFailure.ShouldBe("The key is no longer in the vault.");
+        TenantLockDecider.Decide(after, Request(), Keys, Rules, T0.AddHours(3)).Refusal!.Rule.ShouldBe(KeyPlatform.Contracts.Rules.L5);
+        var again = TenantLockDecider.Decide(after, new RequestKeyUnlock("thumb-k1", "vault-newer", true, "admin"), Rules, T0.AddHours(3));
+        again.Events.ShouldHaveSingleItem().ShouldBe(new KeyUnlockRequested("thumb-k1", "vault-newer", "admin", T0.AddHours(3)));
+        after.Apply((KeyUnlockRequested)again.Events[0]).KeyUnlockFailure.ShouldBeNull();
+    }
+
+    [Fact]
+    [Trait("Rule", "U1")]
+    public void A_failed_install_of_another_key_or_outside_an_unlock_changes_nothing_U1()
+    {
+        var unlocking = Locked().Apply(new KeyUnlockRequested("thumb-k1", "vault-new", "admin", T0.AddHours(2)));
+
+        TenantLockDecider.Decide(unlocking, new ObserveKeyInstallationFailed("k9", "other"), T0.AddHours(2)).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(Locked(), new ObserveKeyInstallationFailed("k1", "other"), T0.AddHours(2)).Events.ShouldBeEmpty();
     }
 
     [Fact]

@@ -30,6 +30,7 @@ public sealed record ObserveKeyRingLockRefused(string Rule, string Reason, DateT
 public sealed record ObserveEnvironmentLocked(string EnvironmentId);
 public sealed record ObserveKeysDeleted(string LockedKeyId, int Count);
 public sealed record ObserveKeyActivated(string Thumbprint);
+public sealed record ObserveKeyInstallationFailed(string KeyId, string Reason);
 public sealed record ObserveEnvironmentUnlocked(string EnvironmentId);
 public sealed record ObserveEnvironmentDeleted(string EnvironmentId);
 public sealed record RequestKeyUnlock(string ProvedThumbprint, string VaultKeyId, bool AcknowledgeRisk, string RequestedBy);
@@ -165,6 +166,14 @@ public static class TenantLockDecider
         var unlocked = new KeyUnlocked(now);
         return CloseIfDone(cycle.Apply(unlocked), now, unlocked);
     }
+
+    /// <summary>U1: KeyService could not install the locking key again. The failure is recorded on the cycle, which is
+    /// Locked again: the admin's next unlock reinstalls the key (a failure of any other key, or outside an unlock, is not
+    /// this cycle's).</summary>
+    public static Decision Decide(TenantLockCycle cycle, ObserveKeyInstallationFailed failed, DateTimeOffset now) =>
+        cycle.Phase == LockPhase.UnlockingKey && (cycle.LockedKeyId is null || cycle.LockedKeyId == failed.KeyId)
+            ? Decision.Emit(new KeyUnlockFailed(failed.KeyId, failed.Reason, now))
+            : Decision.Nothing;
 
     public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentUnlocked unlocked, DateTimeOffset now)
     {

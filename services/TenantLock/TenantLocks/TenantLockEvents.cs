@@ -33,6 +33,10 @@ public sealed record LockTimedOut(IReadOnlyList<string> EnvironmentsNotLocked, b
 /// <summary>U1: the locking key is back in the vault as <paramref name="VaultKeyId"/>; KeyService installs it.</summary>
 public sealed record KeyUnlockRequested(string Thumbprint, string VaultKeyId, string RequestedBy, DateTimeOffset RequestedAt);
 
+/// <summary>U1 failed: KeyService could not install the re-uploaded locking key <paramref name="KeyId"/> (the reason is the
+/// vault's, never key material). The cycle is <c>Locked</c> again, and a repeated unlock reinstalls the key.</summary>
+public sealed record KeyUnlockFailed(string KeyId, string Reason, DateTimeOffset FailedAt);
+
 /// <summary>U1 done: the tenant key is Active again; environments may now be unlocked by their admins (U2).</summary>
 public sealed record KeyUnlocked(DateTimeOffset UnlockedAt);
 
