@@ -174,6 +174,34 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
         closed.KeyUnlockFailure.ShouldBeNull();
     }
 
+    [Fact]
+    [Trait("Rule", "L3")]
+    public async Task An_environment_EnvironmentEncryption_refuses_to_lock_because_it_left_the_tenant_key_leaves_the_list_and_the_lock_completes_L3()
+    {
+        var (pfx, _) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        clock.SetUtcNow((await InventoryAsync(keyAdmin, tenant)).LastActivatedAt!.Value + TimeSpan.FromHours(72));
+        await using var environments = await TestBus.StartAsync(broker, Sender.EnvironmentEncryption);
+        var environment = $"env-{TestInfrastructure.UniqueSuffix()}";
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentEncryptionChanged(tenant, Region, environment, "Returned",
+            KeyPlatform.Contracts.Environments.EnvironmentProtection.TenantKey, "k1", "Active", clock.GetUtcNow()));
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var query = locks.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            return await query.LoadAsync<KeyPlatform.TenantLock.Facts.EnvironmentFacts>(environment) is not null;
+        }, "the saga to know the environment under the tenant key");
+
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var waiting = await ProgressWhenAsync(lockAdmin, tenant, p => p.KeysLocked && p.EnvironmentsTotal == 1, "the lock to wait for the environment");
+        waiting.Phase.ShouldBe(LockPhase.Locking);
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentLockRefused(tenant, Region, environment, waiting.LockCycleId,
+            Rules.L3, "Environment 'Returned' is under the platform-managed key.", clock.GetUtcNow()));
+
+        var locked = await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete without it");
+        locked.EnvironmentsTotal.ShouldBe(0);
+        locked.EnvironmentsNotLocked.ShouldBeEmpty();
+    }
+
     private static async Task<byte[]> ForgedByokAsync(HttpClient keyAdmin, RSA publicKeyOwner)
     {
         var kek = (await keyAdmin.GetFromJsonAsync<KeyExchangeKeyInfo>($"/v1/regions/{Region}/key-exchange-key", Json))!;

@@ -154,6 +154,35 @@ public sealed class TenantLockDeciderTests
     }
 
     [Fact]
+    [Trait("Rule", "L3")]
+    public void An_environment_refused_because_it_left_the_tenant_key_leaves_the_list_and_the_lock_completes_without_it_L3()
+    {
+        var cycle = Locking().Apply(new EnvironmentLockConfirmed("env-a", T0)).Apply(new KeysDeleted("k1", 2, T0));
+
+        var decision = TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "L3", "under the platform key"), T0.AddMinutes(2));
+
+        decision.Events[0].ShouldBe(new EnvironmentLeftLock("env-b", "L3", "under the platform key", T0.AddMinutes(2)));
+        decision.Events[1].ShouldBe(new LockCompleted(1, 2, T0.AddMinutes(2)));
+        var after = cycle.Apply((EnvironmentLeftLock)decision.Events[0]);
+        after.NotYetLocked.ShouldBeEmpty();
+        TenantLockDecider.Decide(after, new ObserveEnvironmentLockRefused("env-b", "L3", "again"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(after, new ObserveEnvironmentUnderTenantKey("env-b"), T0).Events.ShouldHaveSingleItem()
+            .ShouldBeOfType<EnvironmentLocksRequested>().EnvironmentIds.ShouldBe(["env-b"]);
+    }
+
+    [Fact]
+    [Trait("Rule", "L3")]
+    public void A_refusal_for_another_reason_or_of_a_locked_environment_keeps_the_list_as_it_is_L3_L5()
+    {
+        var cycle = Locking().Apply(new EnvironmentLockConfirmed("env-a", T0));
+
+        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "AUTHZ", "who?"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-a", "L3", "late"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "NOT_FOUND", "gone"), T0).Events
+            .ShouldHaveSingleItem().ShouldBeOfType<EnvironmentLeftLock>();
+    }
+
+    [Fact]
     [Trait("Rule", "L5")]
     public void A_lock_not_finished_in_its_time_limit_is_reported_with_what_is_left_and_asked_again_L5()
     {

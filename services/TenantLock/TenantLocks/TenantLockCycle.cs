@@ -82,6 +82,9 @@ public sealed record TenantLockCycle(
     public TenantLockCycle Apply(LockRefused refused) =>
         this with { Phase = LockPhase.Refused, RefusalRule = refused.Rule, RefusalReason = refused.Reason };
 
+    public TenantLockCycle Apply(EnvironmentLeftLock left) =>
+        this with { Environments = Environments.Where(id => id != left.EnvironmentId).ToList() };
+
     public TenantLockCycle Apply(EnvironmentLockConfirmed locked) =>
         this with { LockedEnvironments = LockedEnvironments.Union([locked.EnvironmentId]).ToList() };
 

@@ -28,6 +28,7 @@ public sealed record ObserveKeyRingLockStarted;
 public sealed record ObserveEnvironmentUnderTenantKey(string EnvironmentId);
 public sealed record ObserveKeyRingLockRefused(string Rule, string Reason, DateTimeOffset? AllowedAt);
 public sealed record ObserveEnvironmentLocked(string EnvironmentId);
+public sealed record ObserveEnvironmentLockRefused(string EnvironmentId, string Rule, string Reason);
 public sealed record ObserveKeysDeleted(string LockedKeyId, int Count);
 public sealed record ObserveKeyActivated(string Thumbprint);
 public sealed record ObserveKeyInstallationFailed(string KeyId, string Reason);
@@ -106,6 +107,16 @@ public static class TenantLockDecider
         if (cycle.LockedEnvironments.Contains(locked.EnvironmentId)) return Decision.Nothing;
         var confirmed = new EnvironmentLockConfirmed(locked.EnvironmentId, now);
         return CompleteIfDone(cycle.Apply(confirmed), now, confirmed);
+    }
+
+    /// <summary>L3: a refused lock step is a decision input. An environment refused because it is no longer under the tenant
+    /// key (L3) or no longer the tenant's (not found) leaves the list, so the lock can complete without it; it is asked
+    /// again if it comes back under the tenant key. Any other refusal keeps it on the list, reported by L5.</summary>
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentLockRefused refused, DateTimeOffset now)
+    {
+        if (refused.Rule is not (Rules.L3 or Rules.NotFound) || !cycle.NotYetLocked.Contains(refused.EnvironmentId)) return Decision.Nothing;
+        var left = new EnvironmentLeftLock(refused.EnvironmentId, refused.Rule, refused.Reason, now);
+        return CompleteIfDone(cycle.Apply(left), now, left);
     }
 
     public static Decision Decide(TenantLockCycle cycle, ObserveKeysDeleted deleted, DateTimeOffset now)

@@ -20,6 +20,10 @@ public sealed record EnvironmentNoted(string EnvironmentId, DateTimeOffset Noted
 /// <summary>KeyService refused the lock: nothing is locked and the cycle ends.</summary>
 public sealed record LockRefused(string Rule, string Reason, DateTimeOffset? AllowedAt, DateTimeOffset RefusedAt);
 
+/// <summary>L3: EnvironmentEncryption refused to lock the environment because it is no longer under the tenant key (or no
+/// longer the tenant's): it leaves the list, and the lock completes without it.</summary>
+public sealed record EnvironmentLeftLock(string EnvironmentId, string Rule, string Reason, DateTimeOffset LeftAt);
+
 public sealed record EnvironmentLockConfirmed(string EnvironmentId, DateTimeOffset LockedAt);
 
 /// <summary>L4: the keys are gone from the vault; the locking key is kept by thumbprint.</summary>
