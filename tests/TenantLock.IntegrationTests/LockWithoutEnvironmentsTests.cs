@@ -202,6 +202,47 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
         locked.EnvironmentsNotLocked.ShouldBeEmpty();
     }
 
+    [Fact]
+    [Trait("Rule", "U3")]
+    public async Task Once_every_environment_the_lock_held_is_deleted_the_cycle_closes_and_keys_can_be_uploaded_again_U3_L7_K11()
+    {
+        var (pfx, _) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        clock.SetUtcNow((await InventoryAsync(keyAdmin, tenant)).LastActivatedAt!.Value + TimeSpan.FromHours(72));
+        await using var environments = await TestBus.StartAsync(broker, Sender.EnvironmentEncryption);
+        var environment = $"env-{TestInfrastructure.UniqueSuffix()}";
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentEncryptionChanged(tenant, Region, environment, "Forgotten",
+            KeyPlatform.Contracts.Environments.EnvironmentProtection.TenantKey, "k1", "Active", clock.GetUtcNow()));
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var query = locks.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            return await query.LoadAsync<KeyPlatform.TenantLock.Facts.EnvironmentFacts>(environment) is not null;
+        }, "the saga to know the environment under the tenant key");
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var waiting = await ProgressWhenAsync(lockAdmin, tenant, p => p.KeysLocked && p.EnvironmentsTotal == 1, "the lock to wait for the environment");
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentLocked(tenant, Region, environment, clock.GetUtcNow(),
+            waiting.LockCycleId));
+        await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete");
+        var (otherPfx, _) = NewPfx();
+        (await ProblemOf(await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyForm(otherPfx, ("name", "k2"), ("acknowledgeRisk", "true"))))).Rule.ShouldBe(Rules.K11);
+
+        clock.Advance(TimeSpan.FromDays(28));
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentDeleted(tenant, Region, environment, clock.GetUtcNow(),
+            "L7: still locked 28 days after the lock"));
+
+        var closed = await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Closed, "the cycle to close");
+        closed.EnvironmentsDeleted.ShouldBe(1);
+        await Eventually.TrueAsync(async () => (await InventoryAsync(keyAdmin, tenant)).Keys.Single(k => k.Name == "k1").State == TenantKeyState.Deleted,
+            "the ring's lock to end");
+        // KeyService learns the deletion (its count of locked environments) on its own: a fresh key and name each try.
+        await Eventually.TrueAsync(async () => (await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyForm(NewPfx().Pfx, ("name", $"k2-{Guid.NewGuid():N}"), ("acknowledgeRisk", "true")))).StatusCode == HttpStatusCode.Created,
+            "an upload to be allowed once the lock ended");
+        (await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys", KeyForm(pfx, ("name", "k1 again"), ("acknowledgeRisk", "true"))))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
     private static async Task<byte[]> ForgedByokAsync(HttpClient keyAdmin, RSA publicKeyOwner)
     {
         var kek = (await keyAdmin.GetFromJsonAsync<KeyExchangeKeyInfo>($"/v1/regions/{Region}/key-exchange-key", Json))!;

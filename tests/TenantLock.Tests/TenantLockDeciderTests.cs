@@ -316,6 +316,44 @@ public sealed class TenantLockDeciderTests
     }
 
     [Fact]
+    [Trait("Rule", "U3")]
+    public void A_cycle_whose_locked_environments_were_all_deleted_closes_before_any_unlock_U3_L7()
+    {
+        var afterA = Locked().Apply((EnvironmentDeletionObserved)TenantLockDecider.Decide(Locked(), new ObserveEnvironmentDeleted("env-a"), T0.AddDays(28))
+            .Events.ShouldHaveSingleItem());
+
+        var last = TenantLockDecider.Decide(afterA, new ObserveEnvironmentDeleted("env-b"), T0.AddDays(28));
+
+        last.Events[1].ShouldBe(new LockCycleClosed(0, 2, T0.AddDays(28)));
+        afterA.Apply((EnvironmentDeletionObserved)last.Events[0]).Apply((LockCycleClosed)last.Events[1]).IsOpen.ShouldBeFalse();
+    }
+
+    [Fact]
+    [Trait("Rule", "U3")]
+    public void A_lock_that_locked_no_environment_stays_open_for_the_key_unlock_U3()
+    {
+        var lockedNothing = Given.Events<TenantLockCycle>(Requested, new KeyRingLockConfirmed(T0), new KeysDeleted("k1", 1, T0),
+            new LockCompleted(0, 1, T0))!;
+
+        TenantLockDecider.Decide(lockedNothing, new DeletionDue(), T0.AddDays(28)).Events.ShouldBeEmpty();
+        lockedNothing.IsOpen.ShouldBeTrue();
+        TenantLockDecider.CanUnlockKey(lockedNothing, "thumb-k1", true, Rules, T0.AddHours(2)).ShouldBeNull();
+    }
+
+    [Fact]
+    [Trait("Rule", "U3")]
+    public void A_failed_reinstall_after_every_locked_environment_was_deleted_closes_the_cycle_U3_U1()
+    {
+        var unlocking = Locked().Apply(new EnvironmentDeletionObserved("env-a", T0)).Apply(new EnvironmentDeletionObserved("env-b", T0))
+            .Apply(new KeyUnlockRequested("thumb-k1", "vault-new", "admin", T0.AddHours(2)));
+
+        var decision = TenantLockDecider.Decide(unlocking, new ObserveKeyInstallationFailed("k1", "gone"), T0.AddHours(2));
+
+        decision.Events[0].ShouldBeOfType<KeyUnlockFailed>();
+        decision.Events[1].ShouldBe(new LockCycleClosed(0, 2, T0.AddHours(2)));
+    }
+
+    [Fact]
     public void A_lock_cycle_id_names_its_tenant_and_region() =>
         TenantLockCycle.ParseStreamKey(TenantLockCycle.StreamKey("a:b", "europe", 12)).ShouldBe(("a:b", "europe"));
 }

@@ -61,6 +61,9 @@ public sealed record TenantKeyRing(string Id, string TenantId, string Region, IR
             Lock = Lock! with { LockedAt = locked.LockedAt },
         };
 
+    public TenantKeyRing Apply(KeyRingLockEnded ended) =>
+        With(ended.LockingKeyId, k => k with { State = TenantKeyState.Deleted }) with { Lock = null };
+
     public TenantKeyRing Apply(KeyReinstated reinstated) =>
         With(reinstated.KeyId, k => k with { State = TenantKeyState.Available, VaultKeyId = reinstated.VaultKeyId })
         with { Lock = null, Unlocking = Lock };

@@ -181,10 +181,12 @@ public static class TenantLockDecider
     /// <summary>U1: KeyService could not install the locking key again. The failure is recorded on the cycle, which is
     /// Locked again: the admin's next unlock reinstalls the key (a failure of any other key, or outside an unlock, is not
     /// this cycle's).</summary>
-    public static Decision Decide(TenantLockCycle cycle, ObserveKeyInstallationFailed failed, DateTimeOffset now) =>
-        cycle.Phase == LockPhase.UnlockingKey && (cycle.LockedKeyId is null || cycle.LockedKeyId == failed.KeyId)
-            ? Decision.Emit(new KeyUnlockFailed(failed.KeyId, failed.Reason, now))
-            : Decision.Nothing;
+    public static Decision Decide(TenantLockCycle cycle, ObserveKeyInstallationFailed failed, DateTimeOffset now)
+    {
+        if (cycle.Phase != LockPhase.UnlockingKey || (cycle.LockedKeyId is not null && cycle.LockedKeyId != failed.KeyId)) return Decision.Nothing;
+        var unlockFailed = new KeyUnlockFailed(failed.KeyId, failed.Reason, now);
+        return CloseIfDone(cycle.Apply(unlockFailed), now, unlockFailed);
+    }
 
     public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentUnlocked unlocked, DateTimeOffset now)
     {
@@ -222,8 +224,17 @@ public static class TenantLockDecider
             ? Decision.Emit(observed, new LockCompleted(after.LockedEnvironments.Count, after.KeysDeleted, now))
             : Decision.Emit(observed);
 
+    // U3: the cycle closes once every environment it locked is unlocked or deleted: after the key is active again, or
+    // while it is still locked if the lock locked environments and L7 (or the platform) deleted them all.
     private static Decision CloseIfDone(TenantLockCycle after, DateTimeOffset now, object observed) =>
-        after.Phase == LockPhase.KeyUnlocked && after.StillLocked.Count == 0
+        IsResolved(after)
             ? Decision.Emit(observed, new LockCycleClosed(after.UnlockedEnvironments.Count, after.DeletedEnvironments.Count, now))
             : Decision.Emit(observed);
+
+    private static bool IsResolved(TenantLockCycle cycle) => cycle.StillLocked.Count == 0 && cycle.Phase switch
+    {
+        LockPhase.KeyUnlocked => true,
+        LockPhase.Locked => cycle.LockedEnvironments.Count > 0 && cycle.NotYetLocked.Count == 0,
+        _ => false,
+    };
 }

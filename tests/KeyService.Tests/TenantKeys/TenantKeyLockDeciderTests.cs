@@ -171,4 +171,34 @@ public sealed class TenantKeyLockDeciderTests
         active.Lock.ShouldBeNull();
         active.Unlocking.ShouldBeNull();
     }
+    [Fact]
+    [Trait("Rule", "U3")]
+    public void When_the_lock_cycle_closes_while_the_ring_is_still_locked_the_ring_lock_ends_and_keys_can_be_added_again_U3_K11()
+    {
+        var locked = Ring().Apply(new KeyRingLockStarted("cycle-1", "k1", ["k1", "k2"], T0.AddDays(3)))
+            .Apply(new KeyRingLocked("cycle-1", "k1", "thumb-k1", ["k2"], T0.AddDays(3)));
+
+        TenantKeyDecider.Decide(locked, new EndKeyRingLock("cycle-0"), T0.AddDays(31)).Events.ShouldBeEmpty();
+        var ended = TenantKeyDecider.Decide(locked, new EndKeyRingLock("cycle-1"), T0.AddDays(31)).Events.ShouldHaveSingleItem()
+            .ShouldBeOfType<KeyRingLockEnded>();
+        var after = locked.Apply(ended);
+
+        after.Lock.ShouldBeNull();
+        after.Find("k1")!.State.ShouldBe(TenantKeyState.Deleted);
+        TenantKeyDecider.CanAddKey(after, Enabled, "again", "thumb-k1", true).ShouldBeNull();
+        TenantKeyDecider.Decide(after, new EndKeyRingLock("cycle-1"), T0.AddDays(31)).Events.ShouldBeEmpty();
+    }
+
+    [Fact]
+    [Trait("Rule", "U3")]
+    public void A_cycle_that_closes_after_the_unlock_finds_the_ring_lock_gone_and_changes_nothing_U3()
+    {
+        var unlocked = Ring().Apply(new KeyRingLockStarted("cycle-1", "k1", ["k1", "k2"], T0.AddDays(3)))
+            .Apply(new KeyRingLocked("cycle-1", "k1", "thumb-k1", ["k2"], T0.AddDays(3)))
+            .Apply(new KeyReinstated("k1", "vault-new", "cycle-1", T0.AddDays(4))).Apply(new KeyInstallationStarted("k1", T0.AddDays(4)))
+            .Apply(new KeyActivated("k1", "vault-new", "thumb-k1", null, T0.AddDays(4)));
+
+        TenantKeyDecider.Decide(unlocked, new EndKeyRingLock("cycle-1"), T0.AddDays(5)).Events.ShouldBeEmpty();
+        unlocked.Find("k1")!.State.ShouldBe(TenantKeyState.Active);
+    }
 }
