@@ -52,6 +52,7 @@ public sealed class Program
             {
                 bus.AddConsumer<TenantEncryptionEnabledConsumer>();
                 bus.AddConsumer<TenantKeyActivatedConsumer>();
+                bus.AddConsumer<TenantKeyLockStartedConsumer>();
                 bus.AddConsumer<TenantKeysLockedConsumer>();
                 bus.AddConsumer<RewrapEnvironmentDataKeysConsumer>(consumer =>
                     consumer.ConcurrentMessageLimit = Math.Max(1, rules.RewrapConcurrentBatches));
@@ -98,6 +99,7 @@ public sealed class Program
         services.AddScoped<ICommandHandler<ApplyTenantKeyToEnvironment>, ApplyTenantKeyHandler>();
         services.AddScoped<ICommandHandler<ReturnEnvironmentToPlatformKey>, ReturnToPlatformKeyHandler>();
         services.AddScoped<ICommandHandler<LockEnvironment>, LockEnvironmentHandler>();
+        services.AddSingleton<ICommandRefusalEvent<LockEnvironment>, LockEnvironmentRefusals>();
         services.AddScoped<ICommandHandler<UnlockEnvironment>, UnlockEnvironmentHandler>();
         services.AddScoped<ICommandHandler<DeleteLockedEnvironment>, DeleteLockedEnvironmentHandler>();
         services.AddScoped<ICommandHandler<BackUpEnvironment>, BackUpEnvironmentHandler>();
@@ -143,7 +145,7 @@ public sealed class Program
             typeof(DataKeyReplaced), typeof(ReturnToPlatformKeyStarted), typeof(ReturnToPlatformKeyFailed),
             typeof(LockStarted), typeof(LockCompleted), typeof(Unlocked), typeof(EnvironmentRemoved), typeof(BackupTaken),
             typeof(BackupRestored), typeof(EnvironmentCopiedFrom), typeof(EnvironmentReset), typeof(EncryptionStatusChanged),
-            typeof(TenantFeatureEnabled), typeof(TenantKeyBecameActive), typeof(TenantKeysWereLocked), typeof(RewrapStarted),
+            typeof(TenantFeatureEnabled), typeof(TenantKeyBecameActive), typeof(TenantKeysWereLocked), typeof(TenantKeyLockBegan), typeof(RewrapStarted),
         ]);
     }
 }

@@ -51,6 +51,7 @@ public sealed class Program
                 bus.AddConsumer<LockTenantKeysConsumer>();
                 bus.AddConsumer<DeleteLockedKeysConsumer>();
                 bus.AddConsumer<CommandConsumer<ReinstateTenantKey>>();
+                bus.AddConsumer<TenantLockCycleClosedConsumer>();
                 bus.AddConsumer<EnvironmentLockConsumer>();
                 bus.AddConsumer<EnvironmentUnlockConsumer>();
                 bus.AddConsumer<EnvironmentDeletionConsumer>();

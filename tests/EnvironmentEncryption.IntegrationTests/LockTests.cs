@@ -130,4 +130,24 @@ public sealed class LockTests(PlatformFixture platform)
         (await session.Query<KeyPlatform.EnvironmentEncryption.Backups.EnvironmentBackup>().CountAsync(b => b.SourceEnvironmentId == environment))
             .ShouldBe(0);
     }
+    [Fact]
+    [Trait("Rule", "L3")]
+    public async Task While_a_lock_holds_the_keys_a_return_is_refused_and_a_lock_of_an_environment_off_the_tenant_key_is_refused_to_the_saga_L3()
+    {
+        var (tenant, _, environment) = await platform.EnvironmentUnderTenantKeyAsync();
+        var onPlatformKey = await platform.RegisterAsync(tenant);
+        var cycle = $"tenant-lock:{tenant}:europe:1";
+        await platform.KeyServiceBus.PublishAsync(new TenantKeyLockStarted(tenant, PlatformFixture.Region, cycle, "k1", 1, platform.Clock.GetUtcNow()));
+        await Eventually.TrueAsync(async () => (await platform.FactsAsync(tenant))!.LockHolds(PlatformFixture.Region), "the lock to be known");
+
+        await platform.Admin(tenant).PostJsonAsync($"/v1/tenants/{tenant}/environments/{environment}/encryption/return", new { acknowledgeRisk = true })
+            .ShouldBeRefusedByAsync(Rules.L3, "lock");
+
+        await using var refused = await BusProbe<EnvironmentLockRefused>.StartAsync(platform.Bus);
+        await platform.SendAsync(new LockEnvironment(tenant, PlatformFixture.Region, onPlatformKey, cycle));
+        var refusal = (await refused.WaitForAsync(r => r.EnvironmentId == onPlatformKey, "the refusal of the lock to the saga")).Message;
+        refusal.Rule.ShouldBe(Rules.L3);
+        refusal.LockCycleId.ShouldBe(cycle);
+        refusal.TenantId.ShouldBe(tenant);
+    }
 }

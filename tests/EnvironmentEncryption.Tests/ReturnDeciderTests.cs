@@ -1,6 +1,7 @@
 using KeyPlatform.Contracts;
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.EnvironmentEncryption.Environments;
+using KeyPlatform.EnvironmentEncryption.Tenants;
 
 namespace EnvironmentEncryption.Tests;
 
@@ -53,5 +54,22 @@ public sealed class ReturnDeciderTests
         EnvironmentDecider.CanReturn(updating, Return()).ShouldBeRefusedBy(Rules.E2);
         EnvironmentDecider.CanReturn(An.State(An.Returning()), Return()).ShouldBeRefusedBy(Rules.E2);
         EnvironmentDecider.Decide(An.State(An.UnderPlatformKey()), Return(), An.T0).ShouldChangeNothing();
+    }
+    [Fact]
+    [Trait("Rule", "L3")]
+    public void While_a_lock_holds_the_regions_keys_an_environment_under_the_tenant_key_does_not_return_until_a_key_is_active_again_L3()
+    {
+        var state = An.State(An.UnderTenantKey());
+        var locking = An.Facts(An.Active()).Apply(new TenantKeyLockBegan(An.Tenant, An.Region, "cycle-1", An.T0));
+
+        EnvironmentDecider.CanReturn(state, Return(), locking).ShouldBeRefusedBy(Rules.L3, "lock");
+        EnvironmentDecider.Decide(state, Return(), An.T0, locking).ShouldBeRefusedBy(Rules.L3);
+        var locked = locking.Apply(new TenantKeysWereLocked(An.Tenant, An.Region, "cycle-1", "thumb", An.T0));
+        EnvironmentDecider.CanReturn(state, Return(), locked).ShouldBeRefusedBy(Rules.L3);
+        EnvironmentDecider.CanReturn(state, Return(), An.Facts(An.Active()).Apply(new TenantKeyLockBegan(An.Tenant, "us", "cycle-9", An.T0)))
+            .ShouldBeNull();
+        var unlocked = locked.Apply(new TenantKeyBecameActive(An.Tenant, An.Region, "k1", "vault-new", "thumb", An.T0.AddHours(2)));
+        unlocked.LockHolds(An.Region).ShouldBeFalse();
+        EnvironmentDecider.CanReturn(state, Return(), unlocked).ShouldBeNull();
     }
 }

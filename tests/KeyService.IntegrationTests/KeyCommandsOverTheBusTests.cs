@@ -120,6 +120,28 @@ public sealed class KeyCommandsOverTheBusTests(KeyServiceFixture fixture) : ICla
     }
 
     [Fact]
+    [Trait("Rule", "K1")]
+    public async Task An_environment_locked_in_one_region_holds_K11_there_only_K1_K11()
+    {
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        await fixture.EnvironmentsBus.PublishAsync(new EnvironmentLocked(tenant, Region, $"env-{TestInfrastructure.UniqueSuffix()}",
+            fixture.Host.Clock.GetUtcNow(), "cycle-1"));
+        await Eventually.TrueAsync(async () =>
+        {
+            var (probe, _) = KeyFiles.DotNetPfx("a long enough password");
+            var response = await admin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+                KeyFiles.Upload($"probe-{Guid.NewGuid():N}", probe, "probe.pfx", "a long enough password"));
+            return (await response.Content.ReadFromJsonAsync<Problem>(Json.Options))?.Rule == Rules.K11;
+        }, "the locked environment to be known");
+
+        var (pfx, _) = KeyFiles.DotNetPfx("a long enough password");
+        var elsewhere = await admin.PostAsync($"/v1/tenants/{tenant}/regions/unitedstates/keys",
+            KeyFiles.Upload("us-key", pfx, "key.pfx", "a long enough password"));
+
+        elsewhere.StatusCode.ShouldBe(HttpStatusCode.Created, await elsewhere.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     [Trait("Rule", "K10")]
     public async Task While_an_environment_is_locked_the_active_key_cannot_change_K10()
     {

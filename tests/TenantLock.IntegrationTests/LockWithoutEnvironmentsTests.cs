@@ -14,6 +14,7 @@ using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using KeyPlatform.Testing;
 using KeyPlatform.Vault;
 using KeyPlatform.Vault.KeyFiles;
+using KeyPlatform.Vault.Local;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using KeyServiceApp = KeyPlatform.KeyService.Program;
@@ -36,7 +37,8 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await broker.InitializeAsync();
-        keys = new ServiceHost<KeyServiceApp>(broker, "keys", clock);
+        keys = new ServiceHost<KeyServiceApp>(broker, "keys", clock, configureServices: services =>
+            services.AddSingleton<IKeyVault>(provider => new InstallFailingKeyVault(provider.GetRequiredService<LocalKeyVault>())));
         locks = new ServiceHost<TenantLockApp>(broker, "tenant_lock", clock);
         _ = keys.CreateClient();
         _ = locks.CreateClient();
@@ -135,6 +137,110 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
             "the locking key to be Active again");
         (await VaultKeyIdOfAsync(tenant)).ShouldNotBe(vaultKeyBefore);
         await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Closed, "the cycle to close");
+    }
+
+    [Fact]
+    [Trait("Rule", "U1")]
+    public async Task A_failed_reinstall_of_the_locking_key_is_shown_on_the_lock_and_a_repeated_unlock_installs_it_U1()
+    {
+        var (pfx, _) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        clock.SetUtcNow((await InventoryAsync(keyAdmin, tenant)).LastActivatedAt!.Value + TimeSpan.FromHours(72));
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete");
+        clock.Advance(TimeSpan.FromHours(1));
+        var vault = (InstallFailingKeyVault)keys.Services.GetRequiredService<IKeyVault>();
+
+        vault.FailInstalls = true;
+        (await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/unlock", KeyForm(pfx, ("acknowledgeRisk", "true"))))
+            .StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        var failed = await ProgressWhenAsync(lockAdmin, tenant, p => p.KeyUnlockFailure is not null, "the failed reinstall on the lock");
+        failed.Phase.ShouldBe(LockPhase.Locked);
+        failed.KeyUnlockFailure.ShouldBe("The key is no longer in the vault.");
+        failed.KeyUnlockFailedAt.ShouldBe(clock.GetUtcNow());
+        (await InventoryAsync(keyAdmin, tenant)).Keys.Single().State.ShouldBe(TenantKeyState.Failed);
+        var (otherPfx, _) = NewPfx();
+        (await ProblemOf(await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyForm(otherPfx, ("name", "k2"), ("acknowledgeRisk", "true"))))).Rule.ShouldBe(Rules.K11);
+
+        vault.FailInstalls = false;
+        (await lockAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/unlock", KeyForm(pfx, ("acknowledgeRisk", "true"))))
+            .StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        await Eventually.TrueAsync(async () => (await InventoryAsync(keyAdmin, tenant)).Keys.Single().State == TenantKeyState.Active,
+            "the locking key to be Active after the second unlock");
+        var closed = await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Closed, "the cycle to close");
+        closed.KeyUnlockFailure.ShouldBeNull();
+    }
+
+    [Fact]
+    [Trait("Rule", "L3")]
+    public async Task An_environment_EnvironmentEncryption_refuses_to_lock_because_it_left_the_tenant_key_leaves_the_list_and_the_lock_completes_L3()
+    {
+        var (pfx, _) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        clock.SetUtcNow((await InventoryAsync(keyAdmin, tenant)).LastActivatedAt!.Value + TimeSpan.FromHours(72));
+        await using var environments = await TestBus.StartAsync(broker, Sender.EnvironmentEncryption);
+        var environment = $"env-{TestInfrastructure.UniqueSuffix()}";
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentEncryptionChanged(tenant, Region, environment, "Returned",
+            KeyPlatform.Contracts.Environments.EnvironmentProtection.TenantKey, "k1", "Active", clock.GetUtcNow()));
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var query = locks.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            return await query.LoadAsync<KeyPlatform.TenantLock.Facts.EnvironmentFacts>(environment) is not null;
+        }, "the saga to know the environment under the tenant key");
+
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var waiting = await ProgressWhenAsync(lockAdmin, tenant, p => p.KeysLocked && p.EnvironmentsTotal == 1, "the lock to wait for the environment");
+        waiting.Phase.ShouldBe(LockPhase.Locking);
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentLockRefused(tenant, Region, environment, waiting.LockCycleId,
+            Rules.L3, "Environment 'Returned' is under the platform-managed key.", clock.GetUtcNow()));
+
+        var locked = await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete without it");
+        locked.EnvironmentsTotal.ShouldBe(0);
+        locked.EnvironmentsNotLocked.ShouldBeEmpty();
+    }
+
+    [Fact]
+    [Trait("Rule", "U3")]
+    public async Task Once_every_environment_the_lock_held_is_deleted_the_cycle_closes_and_keys_can_be_uploaded_again_U3_L7_K11()
+    {
+        var (pfx, _) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        clock.SetUtcNow((await InventoryAsync(keyAdmin, tenant)).LastActivatedAt!.Value + TimeSpan.FromHours(72));
+        await using var environments = await TestBus.StartAsync(broker, Sender.EnvironmentEncryption);
+        var environment = $"env-{TestInfrastructure.UniqueSuffix()}";
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentEncryptionChanged(tenant, Region, environment, "Forgotten",
+            KeyPlatform.Contracts.Environments.EnvironmentProtection.TenantKey, "k1", "Active", clock.GetUtcNow()));
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var query = locks.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            return await query.LoadAsync<KeyPlatform.TenantLock.Facts.EnvironmentFacts>(environment) is not null;
+        }, "the saga to know the environment under the tenant key");
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var waiting = await ProgressWhenAsync(lockAdmin, tenant, p => p.KeysLocked && p.EnvironmentsTotal == 1, "the lock to wait for the environment");
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentLocked(tenant, Region, environment, clock.GetUtcNow(),
+            waiting.LockCycleId));
+        await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete");
+        var (otherPfx, _) = NewPfx();
+        (await ProblemOf(await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyForm(otherPfx, ("name", "k2"), ("acknowledgeRisk", "true"))))).Rule.ShouldBe(Rules.K11);
+
+        clock.Advance(TimeSpan.FromDays(28));
+        await environments.PublishAsync(new KeyPlatform.Contracts.Environments.EnvironmentDeleted(tenant, Region, environment, clock.GetUtcNow(),
+            "L7: still locked 28 days after the lock"));
+
+        var closed = await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Closed, "the cycle to close");
+        closed.EnvironmentsDeleted.ShouldBe(1);
+        await Eventually.TrueAsync(async () => (await InventoryAsync(keyAdmin, tenant)).Keys.Single(k => k.Name == "k1").State == TenantKeyState.Deleted,
+            "the ring's lock to end");
+        // KeyService learns the deletion (its count of locked environments) on its own: a fresh key and name each try.
+        await Eventually.TrueAsync(async () => (await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys",
+            KeyForm(NewPfx().Pfx, ("name", $"k2-{Guid.NewGuid():N}"), ("acknowledgeRisk", "true")))).StatusCode == HttpStatusCode.Created,
+            "an upload to be allowed once the lock ended");
+        (await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys", KeyForm(pfx, ("name", "k1 again"), ("acknowledgeRisk", "true"))))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
     }
 
     private static async Task<byte[]> ForgedByokAsync(HttpClient keyAdmin, RSA publicKeyOwner)

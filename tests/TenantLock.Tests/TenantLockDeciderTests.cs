@@ -1,6 +1,7 @@
 using KeyPlatform.Contracts;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.TenantLock.TenantLocks;
+using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using KeyPlatform.Testing;
 
 namespace TenantLock.Tests;
@@ -153,6 +154,35 @@ public sealed class TenantLockDeciderTests
     }
 
     [Fact]
+    [Trait("Rule", "L3")]
+    public void An_environment_refused_because_it_left_the_tenant_key_leaves_the_list_and_the_lock_completes_without_it_L3()
+    {
+        var cycle = Locking().Apply(new EnvironmentLockConfirmed("env-a", T0)).Apply(new KeysDeleted("k1", 2, T0));
+
+        var decision = TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "L3", "under the platform key"), T0.AddMinutes(2));
+
+        decision.Events[0].ShouldBe(new EnvironmentLeftLock("env-b", "L3", "under the platform key", T0.AddMinutes(2)));
+        decision.Events[1].ShouldBe(new LockCompleted(1, 2, T0.AddMinutes(2)));
+        var after = cycle.Apply((EnvironmentLeftLock)decision.Events[0]);
+        after.NotYetLocked.ShouldBeEmpty();
+        TenantLockDecider.Decide(after, new ObserveEnvironmentLockRefused("env-b", "L3", "again"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(after, new ObserveEnvironmentUnderTenantKey("env-b"), T0).Events.ShouldHaveSingleItem()
+            .ShouldBeOfType<EnvironmentLocksRequested>().EnvironmentIds.ShouldBe(["env-b"]);
+    }
+
+    [Fact]
+    [Trait("Rule", "L3")]
+    public void A_refusal_for_another_reason_or_of_a_locked_environment_keeps_the_list_as_it_is_L3_L5()
+    {
+        var cycle = Locking().Apply(new EnvironmentLockConfirmed("env-a", T0));
+
+        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "AUTHZ", "who?"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-a", "L3", "late"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "NOT_FOUND", "gone"), T0).Events
+            .ShouldHaveSingleItem().ShouldBeOfType<EnvironmentLeftLock>();
+    }
+
+    [Fact]
     [Trait("Rule", "L5")]
     public void A_lock_not_finished_in_its_time_limit_is_reported_with_what_is_left_and_asked_again_L5()
     {
@@ -193,6 +223,36 @@ public sealed class TenantLockDeciderTests
         var decision = TenantLockDecider.Decide(Locked(), new RequestKeyUnlock("thumb-k1", "vault-new", true, "admin"), Rules, T0.AddHours(2));
 
         decision.Events.ShouldHaveSingleItem().ShouldBe(new KeyUnlockRequested("thumb-k1", "vault-new", "admin", T0.AddHours(2)));
+    }
+
+    [Fact]
+    [Trait("Rule", "U1")]
+    public void A_failed_reinstall_of_the_locking_key_is_reported_on_the_cycle_and_a_repeated_unlock_reinstalls_it_U1()
+    {
+        var unlocking = Locked().Apply(new KeyUnlockRequested("thumb-k1", "vault-new", "admin", T0.AddHours(2)));
+
+        var failed = TenantLockDecider.Decide(unlocking, new ObserveKeyInstallationFailed("k1", "The key is no longer in the vault."), T0.AddHours(2))
+            .Events.ShouldHaveSingleItem().ShouldBeOfType<KeyUnlockFailed>();
+        var after = unlocking.Apply(failed);
+
+        after.Phase.ShouldBe(LockPhase.Locked);
+        after.KeyUnlockFailure.ShouldBe("The key is no longer in the vault.");
+        after.KeyUnlockFailedAt.ShouldBe(T0.AddHours(2));
+        LockProgressView.From(after, Rules).KeyUnlockFailure.ShouldBe("The key is no longer in the vault.");
+        TenantLockDecider.Decide(after, Request(), Keys, Rules, T0.AddHours(3)).Refusal!.Rule.ShouldBe(KeyPlatform.Contracts.Rules.L5);
+        var again = TenantLockDecider.Decide(after, new RequestKeyUnlock("thumb-k1", "vault-newer", true, "admin"), Rules, T0.AddHours(3));
+        again.Events.ShouldHaveSingleItem().ShouldBe(new KeyUnlockRequested("thumb-k1", "vault-newer", "admin", T0.AddHours(3)));
+        after.Apply((KeyUnlockRequested)again.Events[0]).KeyUnlockFailure.ShouldBeNull();
+    }
+
+    [Fact]
+    [Trait("Rule", "U1")]
+    public void A_failed_install_of_another_key_or_outside_an_unlock_changes_nothing_U1()
+    {
+        var unlocking = Locked().Apply(new KeyUnlockRequested("thumb-k1", "vault-new", "admin", T0.AddHours(2)));
+
+        TenantLockDecider.Decide(unlocking, new ObserveKeyInstallationFailed("k9", "other"), T0.AddHours(2)).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(Locked(), new ObserveKeyInstallationFailed("k1", "other"), T0.AddHours(2)).Events.ShouldBeEmpty();
     }
 
     [Fact]
@@ -253,6 +313,44 @@ public sealed class TenantLockDeciderTests
         var decision = TenantLockDecider.Decide(keyUnlocked, new ObserveEnvironmentDeleted("env-b"), T0.AddDays(28));
 
         decision.Events[1].ShouldBe(new LockCycleClosed(1, 1, T0.AddDays(28)));
+    }
+
+    [Fact]
+    [Trait("Rule", "U3")]
+    public void A_cycle_whose_locked_environments_were_all_deleted_closes_before_any_unlock_U3_L7()
+    {
+        var afterA = Locked().Apply((EnvironmentDeletionObserved)TenantLockDecider.Decide(Locked(), new ObserveEnvironmentDeleted("env-a"), T0.AddDays(28))
+            .Events.ShouldHaveSingleItem());
+
+        var last = TenantLockDecider.Decide(afterA, new ObserveEnvironmentDeleted("env-b"), T0.AddDays(28));
+
+        last.Events[1].ShouldBe(new LockCycleClosed(0, 2, T0.AddDays(28)));
+        afterA.Apply((EnvironmentDeletionObserved)last.Events[0]).Apply((LockCycleClosed)last.Events[1]).IsOpen.ShouldBeFalse();
+    }
+
+    [Fact]
+    [Trait("Rule", "U3")]
+    public void A_lock_that_locked_no_environment_stays_open_for_the_key_unlock_U3()
+    {
+        var lockedNothing = Given.Events<TenantLockCycle>(Requested, new KeyRingLockConfirmed(T0), new KeysDeleted("k1", 1, T0),
+            new LockCompleted(0, 1, T0))!;
+
+        TenantLockDecider.Decide(lockedNothing, new DeletionDue(), T0.AddDays(28)).Events.ShouldBeEmpty();
+        lockedNothing.IsOpen.ShouldBeTrue();
+        TenantLockDecider.CanUnlockKey(lockedNothing, "thumb-k1", true, Rules, T0.AddHours(2)).ShouldBeNull();
+    }
+
+    [Fact]
+    [Trait("Rule", "U3")]
+    public void A_failed_reinstall_after_every_locked_environment_was_deleted_closes_the_cycle_U3_U1()
+    {
+        var unlocking = Locked().Apply(new EnvironmentDeletionObserved("env-a", T0)).Apply(new EnvironmentDeletionObserved("env-b", T0))
+            .Apply(new KeyUnlockRequested("thumb-k1", "vault-new", "admin", T0.AddHours(2)));
+
+        var decision = TenantLockDecider.Decide(unlocking, new ObserveKeyInstallationFailed("k1", "gone"), T0.AddHours(2));
+
+        decision.Events[0].ShouldBeOfType<KeyUnlockFailed>();
+        decision.Events[1].ShouldBe(new LockCycleClosed(0, 2, T0.AddHours(2)));
     }
 
     [Fact]

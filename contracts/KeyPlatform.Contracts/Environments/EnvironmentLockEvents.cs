@@ -11,6 +11,15 @@ namespace KeyPlatform.Contracts.Environments;
 public sealed record EnvironmentLocked(string TenantId, string Region, string EnvironmentId, DateTimeOffset LockedAt,
     string? LockCycleId = null);
 
+/// <summary>L3: EnvironmentEncryption refused to lock the environment for <see cref="LockCycleId"/> (published beside
+/// <c>CommandRefused</c>): with rule L3 it is no longer under the tenant key (its admin returned it to the platform key, or
+/// applying the key failed), and the saga's lock goes on without it.</summary>
+[SentBy(Sender.EnvironmentEncryption)]
+[MessageUrn("urn:keyplatform:environments:environment-lock-refused:v1", false)]
+[EntityName("keyplatform.environments.environment-lock-refused.v1")]
+public sealed record EnvironmentLockRefused(string TenantId, string Region, string EnvironmentId, string LockCycleId, string Rule,
+    string Reason, DateTimeOffset RefusedAt);
+
 /// <summary>U2: the environment's admin unlocked it; its data key may be released again.</summary>
 [SentBy(Sender.EnvironmentEncryption)]
 [MessageUrn("urn:keyplatform:environments:environment-unlocked:v1", false)]

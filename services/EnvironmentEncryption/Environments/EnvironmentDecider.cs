@@ -172,12 +172,17 @@ public static class EnvironmentDecider
 
     // ---------------------------------------------------------------- return to the platform key (A1, E3)
 
-    public static Refusal? CanReturn(TenantEnvironment? state, ReturnEnvironmentToPlatformKey command)
+    /// <summary>A1, E2, E3, E6, and L3: while a lock holds the tenant's keys of the region (<paramref name="facts"/>), an
+    /// environment under the tenant key stays under it, so it cannot escape the lock.</summary>
+    public static Refusal? CanReturn(TenantEnvironment? state, ReturnEnvironmentToPlatformKey command, TenantFacts? facts = null)
     {
         if (!command.AcknowledgeRisk) return RiskNotAcknowledged();
         if (Missing(state, command.TenantId, command.EnvironmentId) is { } missing) return missing;
         var environment = state!;
         if (environment.IsLockedOrLocking) return Inaccessible(environment);
+        if (environment.Protection == EnvironmentProtection.TenantKey && facts?.LockHolds(environment.Region) == true)
+            return new Refusal(Rules.L3,
+                $"The tenant's lock of region '{environment.Region}' is running; environment '{environment.Name}' stays under the tenant key until a key is active there again.");
         if (environment.State == EnvironmentState.Updating)
             return new Refusal(Rules.E2, $"Environment '{environment.Name}' is being updated to another key; return it once it is Active.");
         if (environment.Protection == EnvironmentProtection.PlatformKey) return null;
@@ -190,9 +195,10 @@ public static class EnvironmentDecider
 
     /// <summary>E3: the environment goes Updating (offline) until its records are re-encrypted under a fresh data key wrapped
     /// by the platform key (V3: a data key that protected data under the tenant key is never wrapped by the platform key).</summary>
-    public static Decision Decide(TenantEnvironment? state, ReturnEnvironmentToPlatformKey command, DateTimeOffset now)
+    public static Decision Decide(TenantEnvironment? state, ReturnEnvironmentToPlatformKey command, DateTimeOffset now,
+        TenantFacts? facts = null)
     {
-        if (CanReturn(state, command) is { } refusal) return Decision.Refuse(refusal);
+        if (CanReturn(state, command, facts) is { } refusal) return Decision.Refuse(refusal);
         var environment = state!;
         if (environment.Protection == EnvironmentProtection.PlatformKey) return Decision.Nothing;
         return Emit(environment, now, new ReturnToPlatformKeyStarted(environment.TenantId, environment.Region, now));

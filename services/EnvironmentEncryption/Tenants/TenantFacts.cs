@@ -13,9 +13,11 @@ public sealed record ActiveTenantKey(string Region, string KeyId, string VaultKe
 /// <summary>Stream <c>tenant-facts:{tenantId}</c>: what this service learned of a tenant from KeyService's
 /// integration events, kept inline as a document. T2 eligibility is decided against <see cref="EnabledAt"/>; E2, K8
 /// and U2 against <see cref="ActiveKeys"/> (the active key of each region, none while its keys are locked), and a
-/// wrapped data key is found in the vault through <see cref="Activations"/> (every activation, oldest first).</summary>
+/// wrapped data key is found in the vault through <see cref="Activations"/> (every activation, oldest first).
+/// <see cref="LockedRegions"/> are the regions whose keys a tenant lock holds, from the start of the ring's lock until a
+/// key is active there again (L3: no environment leaves the tenant key meanwhile).</summary>
 public sealed record TenantFacts(string Id, string TenantId, DateTimeOffset EnabledAt, IReadOnlyList<ActiveTenantKey> Activations,
-    IReadOnlyList<ActiveTenantKey>? ActiveKeys = null)
+    IReadOnlyList<ActiveTenantKey>? ActiveKeys = null, IReadOnlyList<string>? LockedRegions = null)
 {
     public static string StreamKey(string tenantId) => $"tenant-facts:{tenantId}";
 
@@ -25,6 +27,9 @@ public sealed record TenantFacts(string Id, string TenantId, DateTimeOffset Enab
     /// <summary>The tenant's active key in the region: the last one KeyService announced there, unless the region's
     /// keys were locked since (L4).</summary>
     public ActiveTenantKey? ActiveKey(string region) => (ActiveKeys ?? Activations).LastOrDefault(a => a.Region == region);
+
+    /// <summary>L3: a lock of the tenant's keys in the region started and no key is active there again yet.</summary>
+    public bool LockHolds(string region) => LockedRegions?.Contains(region) == true;
 
     /// <summary>The vault id under which the key with this thumbprint was last activated in the region (a key
     /// deleted by a lock and re-imported to unlock keeps its thumbprint and gets a new vault id).</summary>
@@ -36,7 +41,10 @@ public sealed record TenantFacts(string Id, string TenantId, DateTimeOffset Enab
     public static TenantFacts Create(TenantKeyBecameActive active) =>
         new(StreamKey(active.TenantId), active.TenantId, default, [active.ToKey()], [active.ToKey()]);
 
-    public static TenantFacts Create(TenantKeysWereLocked locked) => new(StreamKey(locked.TenantId), locked.TenantId, default, [], []);
+    public static TenantFacts Create(TenantKeysWereLocked locked) =>
+        new(StreamKey(locked.TenantId), locked.TenantId, default, [], [], [locked.Region]);
+
+    public static TenantFacts Create(TenantKeyLockBegan began) => new(StreamKey(began.TenantId), began.TenantId, default, [], [], [began.Region]);
 
     public TenantFacts Apply(TenantFeatureEnabled enabled) => this with { EnabledAt = enabled.EnabledAt };
 
@@ -44,10 +52,16 @@ public sealed record TenantFacts(string Id, string TenantId, DateTimeOffset Enab
     {
         Activations = [.. Activations, active.ToKey()],
         ActiveKeys = [.. (ActiveKeys ?? []).Where(a => a.Region != active.Region), active.ToKey()],
+        LockedRegions = (LockedRegions ?? []).Where(r => r != active.Region).ToList(),
     };
 
-    public TenantFacts Apply(TenantKeysWereLocked locked) =>
-        this with { ActiveKeys = (ActiveKeys ?? []).Where(a => a.Region != locked.Region).ToList() };
+    public TenantFacts Apply(TenantKeyLockBegan began) => this with { LockedRegions = [.. (LockedRegions ?? []).Where(r => r != began.Region), began.Region] };
+
+    public TenantFacts Apply(TenantKeysWereLocked locked) => this with
+    {
+        ActiveKeys = (ActiveKeys ?? []).Where(a => a.Region != locked.Region).ToList(),
+        LockedRegions = [.. (LockedRegions ?? []).Where(r => r != locked.Region), locked.Region],
+    };
 }
 
 /// <summary>The feature was turned on for the tenant (learned from KeyService).</summary>
@@ -59,6 +73,10 @@ public sealed record TenantKeyBecameActive(string TenantId, string Region, strin
 {
     public ActiveTenantKey ToKey() => new(Region, KeyId, VaultKeyId, Thumbprint, ActivatedAt);
 }
+
+/// <summary>L3, L4: a lock of the tenant's keys of a region started (learned from KeyService's <see cref="TenantKeyLockStarted"/>):
+/// from now on the lock's list of environments is being made, and none of them may leave the tenant key.</summary>
+public sealed record TenantKeyLockBegan(string TenantId, string Region, string LockCycleId, DateTimeOffset StartedAt);
 
 /// <summary>L4: the tenant's keys of a region were locked (learned from KeyService's <see cref="TenantKeysLocked"/>):
 /// the region has no active key until one is activated again (U1).</summary>
@@ -73,6 +91,16 @@ public sealed class TenantEncryptionEnabledConsumer(IDocumentStore store, TimePr
         var facts = await session.Events.FetchForWriting<TenantFacts>(TenantFacts.StreamKey(message.TenantId), context.CancellationToken);
         if (facts.Aggregate?.FeatureEnabled == true) return;
         facts.AppendOne(new TenantFeatureEnabled(message.TenantId, message.EnabledAt));
+    }
+}
+
+public sealed class TenantKeyLockStartedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<TenantKeyLockStarted>(store, time)
+{
+    protected override async Task HandleAsync(ConsumeContext<TenantKeyLockStarted> context, IDocumentSession session)
+    {
+        var message = context.Message;
+        var facts = await session.Events.FetchForWriting<TenantFacts>(TenantFacts.StreamKey(message.TenantId), context.CancellationToken);
+        facts.AppendOne(new TenantKeyLockBegan(message.TenantId, message.Region, message.LockCycleId, message.StartedAt));
     }
 }
 

@@ -14,6 +14,9 @@ public sealed record CompleteKeyInstallation(string KeyId, bool ProvedInVault, s
 /// <summary>The vault no longer holds the keys of a locking ring.</summary>
 public sealed record CompleteKeyRingLock(string LockCycleId);
 
+/// <summary>U3: the saga's lock cycle closed (every environment it locked was unlocked or deleted).</summary>
+public sealed record EndKeyRingLock(string LockCycleId);
+
 /// <summary>K7: the key to activate is the Active one already; nothing starts, and the caller is told so.</summary>
 public sealed record TenantKeyAlreadyActive(string KeyId, string Name, TenantKeyState State, DateTimeOffset? ActivatedAt);
 
@@ -137,6 +140,13 @@ public static class TenantKeyDecider
         return Decision.Emit(new KeyReinstated(locked.KeyId, command.VaultKeyId, ringLock.LockCycleId, now),
             new KeyInstallationStarted(locked.KeyId, now));
     }
+
+    /// <summary>U3: once the cycle that locked the ring closed, K10 and K11 no longer hold. A cycle that closed after U1 finds the
+    /// ring's lock gone already; one that closed while the ring was still locked (L7 deleted every environment) ends it.</summary>
+    public static Decision Decide(TenantKeyRing? ring, EndKeyRingLock command, DateTimeOffset now) =>
+        ring?.Lock is { LockedAt: not null } ringLock && ringLock.LockCycleId == command.LockCycleId
+            ? Decision.Emit(new KeyRingLockEnded(ringLock.LockCycleId, ringLock.LockingKeyId, now))
+            : Decision.Nothing;
 
     /// <summary>S4: when the next activation is allowed, and when a lock is (L2).</summary>
     public static DateTimeOffset? NextActivationAllowedAt(TenantKeyRing ring, TenantKeyRules rules) =>

@@ -29,3 +29,8 @@ public sealed record KeyRingLocked(string LockCycleId, string LockedKeyId, strin
 
 /// <summary>U1: the locking key is back in the vault as <paramref name="VaultKeyId"/>; it installs next.</summary>
 public sealed record KeyReinstated(string KeyId, string VaultKeyId, string LockCycleId, DateTimeOffset ReinstatedAt);
+
+/// <summary>U3: the lock cycle closed while the ring was still locked (every environment it locked was deleted, L7): the
+/// ring's lock ends, so K10 and K11 no longer hold, and the locking key, never reinstated, is <c>Deleted</c> (it left the
+/// vault with the lock; its file can be uploaded again as a new key).</summary>
+public sealed record KeyRingLockEnded(string LockCycleId, string LockingKeyId, DateTimeOffset EndedAt);

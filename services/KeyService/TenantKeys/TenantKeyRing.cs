@@ -6,9 +6,12 @@ public sealed record TenantKeyEntry(string KeyId, string Name, string Thumbprint
     TenantKeyState State, DateTimeOffset AddedAt, DateTimeOffset? ActivatedAt);
 
 /// <summary>The state of stream <c>tenant-key:{tenant}:{region}</c>: every key of the tenant in that region (K1)
-/// and the times the waiting periods are computed from. Also kept inline as a document: the key inventory (S4).</summary>
+/// and the times the waiting periods are computed from. Also kept inline as a document: the key inventory (S4).
+/// <see cref="Lock"/> is the ring's lock (L4) until its key is reinstated (U1); <see cref="Unlocking"/> is then that lock
+/// while its key installs: a failed install puts the lock back, so K10 and K11 hold again and the saga can reinstate the
+/// key once more.</summary>
 public sealed record TenantKeyRing(string Id, string TenantId, string Region, IReadOnlyList<TenantKeyEntry> Keys,
-    DateTimeOffset? LastActivatedAt, TenantKeyRingLock? Lock = null)
+    DateTimeOffset? LastActivatedAt, TenantKeyRingLock? Lock = null, TenantKeyRingLock? Unlocking = null)
 {
     private const string StreamPrefix = "tenant-key:";
 
@@ -36,9 +39,15 @@ public sealed record TenantKeyRing(string Id, string TenantId, string Region, IR
     public TenantKeyRing Apply(KeyActivated activated) =>
         (activated.PreviousKeyId is { } previous ? With(previous, k => k with { State = TenantKeyState.Available }) : this)
         .With(activated.KeyId, k => k with { State = TenantKeyState.Active, ActivatedAt = activated.ActivatedAt })
-        with { LastActivatedAt = activated.ActivatedAt };
+        with { LastActivatedAt = activated.ActivatedAt, Unlocking = null };
 
-    public TenantKeyRing Apply(KeyInstallationFailed failed) => With(failed.KeyId, k => k with { State = TenantKeyState.Failed });
+    public TenantKeyRing Apply(KeyInstallationFailed failed) =>
+        With(failed.KeyId, k => k with { State = TenantKeyState.Failed })
+        with
+        {
+            Lock = Unlocking?.LockingKeyId == failed.KeyId ? Unlocking : Lock,
+            Unlocking = Unlocking?.LockingKeyId == failed.KeyId ? null : Unlocking,
+        };
 
     public TenantKeyRing Apply(KeyRingLockStarted started) =>
         this with { Lock = new TenantKeyRingLock(started.LockCycleId, started.LockingKeyId, started.KeyIds, started.StartedAt, null) };
@@ -52,8 +61,12 @@ public sealed record TenantKeyRing(string Id, string TenantId, string Region, IR
             Lock = Lock! with { LockedAt = locked.LockedAt },
         };
 
+    public TenantKeyRing Apply(KeyRingLockEnded ended) =>
+        With(ended.LockingKeyId, k => k with { State = TenantKeyState.Deleted }) with { Lock = null };
+
     public TenantKeyRing Apply(KeyReinstated reinstated) =>
-        With(reinstated.KeyId, k => k with { State = TenantKeyState.Available, VaultKeyId = reinstated.VaultKeyId }) with { Lock = null };
+        With(reinstated.KeyId, k => k with { State = TenantKeyState.Available, VaultKeyId = reinstated.VaultKeyId })
+        with { Lock = null, Unlocking = Lock };
 
     private TenantKeyRing With(string keyId, Func<TenantKeyEntry, TenantKeyEntry> change) =>
         this with { Keys = Keys.Select(k => k.KeyId == keyId ? change(k) : k).ToList() };

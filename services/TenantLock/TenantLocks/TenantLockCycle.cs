@@ -38,7 +38,10 @@ public sealed record TenantLockCycle(
     string? RefusalRule = null,
     string? RefusalReason = null,
     DateTimeOffset? ClosedAt = null,
-    int WarningsIssued = 0)
+    int WarningsIssued = 0,
+    string? LockedKeyId = null,
+    string? KeyUnlockFailure = null,
+    DateTimeOffset? KeyUnlockFailedAt = null)
 {
     private const string StreamPrefix = "tenant-lock:";
 
@@ -79,16 +82,25 @@ public sealed record TenantLockCycle(
     public TenantLockCycle Apply(LockRefused refused) =>
         this with { Phase = LockPhase.Refused, RefusalRule = refused.Rule, RefusalReason = refused.Reason };
 
+    public TenantLockCycle Apply(EnvironmentLeftLock left) =>
+        this with { Environments = Environments.Where(id => id != left.EnvironmentId).ToList() };
+
     public TenantLockCycle Apply(EnvironmentLockConfirmed locked) =>
         this with { LockedEnvironments = LockedEnvironments.Union([locked.EnvironmentId]).ToList() };
 
-    public TenantLockCycle Apply(KeysDeleted deleted) => this with { KeysLocked = true, KeysDeleted = deleted.Count };
+    public TenantLockCycle Apply(KeysDeleted deleted) =>
+        this with { KeysLocked = true, KeysDeleted = deleted.Count, LockedKeyId = deleted.LockedKeyId };
 
     public TenantLockCycle Apply(LockCompleted completed) => this with { Phase = LockPhase.Locked, CompletedAt = completed.CompletedAt };
 
     public TenantLockCycle Apply(LockTimedOut timedOut) => this with { TimedOutAt = timedOut.TimedOutAt };
 
-    public TenantLockCycle Apply(KeyUnlockRequested _) => this with { Phase = LockPhase.UnlockingKey };
+    public TenantLockCycle Apply(KeyUnlockRequested _) =>
+        this with { Phase = LockPhase.UnlockingKey, KeyUnlockFailure = null, KeyUnlockFailedAt = null };
+
+    /// <summary>U1: the reinstall failed; the key is still out of use, so the cycle is Locked again and the last failure is shown.</summary>
+    public TenantLockCycle Apply(KeyUnlockFailed failed) =>
+        this with { Phase = LockPhase.Locked, KeyUnlockFailure = failed.Reason, KeyUnlockFailedAt = failed.FailedAt };
 
     public TenantLockCycle Apply(KeyUnlocked _) => this with { Phase = LockPhase.KeyUnlocked };
 

@@ -28,8 +28,10 @@ public sealed record ObserveKeyRingLockStarted;
 public sealed record ObserveEnvironmentUnderTenantKey(string EnvironmentId);
 public sealed record ObserveKeyRingLockRefused(string Rule, string Reason, DateTimeOffset? AllowedAt);
 public sealed record ObserveEnvironmentLocked(string EnvironmentId);
+public sealed record ObserveEnvironmentLockRefused(string EnvironmentId, string Rule, string Reason);
 public sealed record ObserveKeysDeleted(string LockedKeyId, int Count);
 public sealed record ObserveKeyActivated(string Thumbprint);
+public sealed record ObserveKeyInstallationFailed(string KeyId, string Reason);
 public sealed record ObserveEnvironmentUnlocked(string EnvironmentId);
 public sealed record ObserveEnvironmentDeleted(string EnvironmentId);
 public sealed record RequestKeyUnlock(string ProvedThumbprint, string VaultKeyId, bool AcknowledgeRisk, string RequestedBy);
@@ -107,6 +109,16 @@ public static class TenantLockDecider
         return CompleteIfDone(cycle.Apply(confirmed), now, confirmed);
     }
 
+    /// <summary>L3: a refused lock step is a decision input. An environment refused because it is no longer under the tenant
+    /// key (L3) or no longer the tenant's (not found) leaves the list, so the lock can complete without it; it is asked
+    /// again if it comes back under the tenant key. Any other refusal keeps it on the list, reported by L5.</summary>
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentLockRefused refused, DateTimeOffset now)
+    {
+        if (refused.Rule is not (Rules.L3 or Rules.NotFound) || !cycle.NotYetLocked.Contains(refused.EnvironmentId)) return Decision.Nothing;
+        var left = new EnvironmentLeftLock(refused.EnvironmentId, refused.Rule, refused.Reason, now);
+        return CompleteIfDone(cycle.Apply(left), now, left);
+    }
+
     public static Decision Decide(TenantLockCycle cycle, ObserveKeysDeleted deleted, DateTimeOffset now)
     {
         if (cycle.KeysLocked) return Decision.Nothing;
@@ -166,6 +178,16 @@ public static class TenantLockDecider
         return CloseIfDone(cycle.Apply(unlocked), now, unlocked);
     }
 
+    /// <summary>U1: KeyService could not install the locking key again. The failure is recorded on the cycle, which is
+    /// Locked again: the admin's next unlock reinstalls the key (a failure of any other key, or outside an unlock, is not
+    /// this cycle's).</summary>
+    public static Decision Decide(TenantLockCycle cycle, ObserveKeyInstallationFailed failed, DateTimeOffset now)
+    {
+        if (cycle.Phase != LockPhase.UnlockingKey || (cycle.LockedKeyId is not null && cycle.LockedKeyId != failed.KeyId)) return Decision.Nothing;
+        var unlockFailed = new KeyUnlockFailed(failed.KeyId, failed.Reason, now);
+        return CloseIfDone(cycle.Apply(unlockFailed), now, unlockFailed);
+    }
+
     public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentUnlocked unlocked, DateTimeOffset now)
     {
         if (!cycle.StillLocked.Contains(unlocked.EnvironmentId)) return Decision.Nothing;
@@ -202,8 +224,17 @@ public static class TenantLockDecider
             ? Decision.Emit(observed, new LockCompleted(after.LockedEnvironments.Count, after.KeysDeleted, now))
             : Decision.Emit(observed);
 
+    // U3: the cycle closes once every environment it locked is unlocked or deleted: after the key is active again, or
+    // while it is still locked if the lock locked environments and L7 (or the platform) deleted them all.
     private static Decision CloseIfDone(TenantLockCycle after, DateTimeOffset now, object observed) =>
-        after.Phase == LockPhase.KeyUnlocked && after.StillLocked.Count == 0
+        IsResolved(after)
             ? Decision.Emit(observed, new LockCycleClosed(after.UnlockedEnvironments.Count, after.DeletedEnvironments.Count, now))
             : Decision.Emit(observed);
+
+    private static bool IsResolved(TenantLockCycle cycle) => cycle.StillLocked.Count == 0 && cycle.Phase switch
+    {
+        LockPhase.KeyUnlocked => true,
+        LockPhase.Locked => cycle.LockedEnvironments.Count > 0 && cycle.NotYetLocked.Count == 0,
+        _ => false,
+    };
 }

@@ -20,6 +20,10 @@ public sealed record EnvironmentNoted(string EnvironmentId, DateTimeOffset Noted
 /// <summary>KeyService refused the lock: nothing is locked and the cycle ends.</summary>
 public sealed record LockRefused(string Rule, string Reason, DateTimeOffset? AllowedAt, DateTimeOffset RefusedAt);
 
+/// <summary>L3: EnvironmentEncryption refused to lock the environment because it is no longer under the tenant key (or no
+/// longer the tenant's): it leaves the list, and the lock completes without it.</summary>
+public sealed record EnvironmentLeftLock(string EnvironmentId, string Rule, string Reason, DateTimeOffset LeftAt);
+
 public sealed record EnvironmentLockConfirmed(string EnvironmentId, DateTimeOffset LockedAt);
 
 /// <summary>L4: the keys are gone from the vault; the locking key is kept by thumbprint.</summary>
@@ -32,6 +36,10 @@ public sealed record LockTimedOut(IReadOnlyList<string> EnvironmentsNotLocked, b
 
 /// <summary>U1: the locking key is back in the vault as <paramref name="VaultKeyId"/>; KeyService installs it.</summary>
 public sealed record KeyUnlockRequested(string Thumbprint, string VaultKeyId, string RequestedBy, DateTimeOffset RequestedAt);
+
+/// <summary>U1 failed: KeyService could not install the re-uploaded locking key <paramref name="KeyId"/> (the reason is the
+/// vault's, never key material). The cycle is <c>Locked</c> again, and a repeated unlock reinstalls the key.</summary>
+public sealed record KeyUnlockFailed(string KeyId, string Reason, DateTimeOffset FailedAt);
 
 /// <summary>U1 done: the tenant key is Active again; environments may now be unlocked by their admins (U2).</summary>
 public sealed record KeyUnlocked(DateTimeOffset UnlockedAt);

@@ -146,4 +146,59 @@ public sealed class TenantKeyLockDeciderTests
         after.Lock.ShouldBeNull();
         TenantKeyDecider.Decide(after, new ReinstateTenantKey(Tenant, Region, "cycle-1", "thumb-k1", "vault-new"), T0.AddDays(4)).Events.ShouldBeEmpty();
     }
+    [Fact]
+    [Trait("Rule", "U1")]
+    public void A_failed_install_of_the_reinstated_key_puts_the_lock_back_and_a_second_reinstatement_installs_it_again_U1_K10_K11()
+    {
+        var reinstated = Ring().Apply(new KeyRingLockStarted("cycle-1", "k1", ["k1", "k2"], T0.AddDays(3)))
+            .Apply(new KeyRingLocked("cycle-1", "k1", "thumb-k1", ["k2"], T0.AddDays(3)))
+            .Apply(new KeyReinstated("k1", "vault-new", "cycle-1", T0.AddDays(4)))
+            .Apply(new KeyInstallationStarted("k1", T0.AddDays(4)));
+
+        var failed = reinstated.Apply(new KeyInstallationFailed("k1", "The key is no longer in the vault.", T0.AddDays(4)));
+
+        failed.Find("k1")!.State.ShouldBe(TenantKeyState.Failed);
+        failed.Lock.ShouldNotBeNull().LockCycleId.ShouldBe("cycle-1");
+        TenantKeyDecider.CanAddKey(failed, Enabled, "new", "thumb-new", true)!.Rule.ShouldBe(Rules.K11);
+        ShouldBeRefusedBy(TenantKeyDecider.Decide(failed, new ActivateTenantKey(Tenant, Region, "k1", true), Enabled, Rules72h, T0.AddDays(5)),
+            Rules.K7);
+        var again = TenantKeyDecider.Decide(failed, new ReinstateTenantKey(Tenant, Region, "cycle-1", "thumb-k1", "vault-newer"), T0.AddDays(5));
+        again.Events.Count.ShouldBe(2);
+        var installing = failed.Apply((KeyReinstated)again.Events[0]).Apply((KeyInstallationStarted)again.Events[1]);
+        installing.Find("k1")!.State.ShouldBe(TenantKeyState.Installing);
+        installing.Find("k1")!.VaultKeyId.ShouldBe("vault-newer");
+        var active = installing.Apply(new KeyActivated("k1", "vault-newer", "thumb-k1", null, T0.AddDays(5)));
+        active.Lock.ShouldBeNull();
+        active.Unlocking.ShouldBeNull();
+    }
+    [Fact]
+    [Trait("Rule", "U3")]
+    public void When_the_lock_cycle_closes_while_the_ring_is_still_locked_the_ring_lock_ends_and_keys_can_be_added_again_U3_K11()
+    {
+        var locked = Ring().Apply(new KeyRingLockStarted("cycle-1", "k1", ["k1", "k2"], T0.AddDays(3)))
+            .Apply(new KeyRingLocked("cycle-1", "k1", "thumb-k1", ["k2"], T0.AddDays(3)));
+
+        TenantKeyDecider.Decide(locked, new EndKeyRingLock("cycle-0"), T0.AddDays(31)).Events.ShouldBeEmpty();
+        var ended = TenantKeyDecider.Decide(locked, new EndKeyRingLock("cycle-1"), T0.AddDays(31)).Events.ShouldHaveSingleItem()
+            .ShouldBeOfType<KeyRingLockEnded>();
+        var after = locked.Apply(ended);
+
+        after.Lock.ShouldBeNull();
+        after.Find("k1")!.State.ShouldBe(TenantKeyState.Deleted);
+        TenantKeyDecider.CanAddKey(after, Enabled, "again", "thumb-k1", true).ShouldBeNull();
+        TenantKeyDecider.Decide(after, new EndKeyRingLock("cycle-1"), T0.AddDays(31)).Events.ShouldBeEmpty();
+    }
+
+    [Fact]
+    [Trait("Rule", "U3")]
+    public void A_cycle_that_closes_after_the_unlock_finds_the_ring_lock_gone_and_changes_nothing_U3()
+    {
+        var unlocked = Ring().Apply(new KeyRingLockStarted("cycle-1", "k1", ["k1", "k2"], T0.AddDays(3)))
+            .Apply(new KeyRingLocked("cycle-1", "k1", "thumb-k1", ["k2"], T0.AddDays(3)))
+            .Apply(new KeyReinstated("k1", "vault-new", "cycle-1", T0.AddDays(4))).Apply(new KeyInstallationStarted("k1", T0.AddDays(4)))
+            .Apply(new KeyActivated("k1", "vault-new", "thumb-k1", null, T0.AddDays(4)));
+
+        TenantKeyDecider.Decide(unlocked, new EndKeyRingLock("cycle-1"), T0.AddDays(5)).Events.ShouldBeEmpty();
+        unlocked.Find("k1")!.State.ShouldBe(TenantKeyState.Active);
+    }
 }

@@ -4,6 +4,7 @@ using KeyPlatform.EnvironmentEncryption.Backups;
 using KeyPlatform.EnvironmentEncryption.DataKeys;
 using KeyPlatform.EnvironmentEncryption.Store;
 using KeyPlatform.ServiceDefaults.Commands;
+using KeyPlatform.ServiceDefaults.Messaging;
 using KeyPlatform.ServiceDefaults.Persistence;
 
 namespace KeyPlatform.EnvironmentEncryption.Environments.Locking;
@@ -32,6 +33,14 @@ public sealed class LockEnvironmentHandler(StreamCommands streams, DataKeyCache 
         return await streams.DecideAsync<TenantEnvironment>(key, context,
             (state, now) => EnvironmentDecider.DecideLockCompletion(state, now), cancellationToken, handler: "lock-environment:complete");
     }
+}
+
+/// <summary>L3: a refused lock is the saga's to decide on (an environment no longer under the tenant key leaves its list).</summary>
+public sealed class LockEnvironmentRefusals : ICommandRefusalEvent<LockEnvironment>
+{
+    public object Create(LockEnvironment command, Refusal refusal, DateTimeOffset refusedAt) =>
+        new EnvironmentLockRefused(command.TenantId, command.Region, command.EnvironmentId, command.LockCycleId, refusal.Rule, refusal.Reason,
+            refusedAt);
 }
 
 /// <summary>L7, sent by the tenant-lock saga: an environment still locked 28 days after the lock is deleted with its

@@ -10,13 +10,15 @@ namespace KeyPlatform.EnvironmentEncryption.Environments.ReturningToPlatformKey;
 /// this service <c>CompleteReturnToPlatformKey</c> (DataKeys/Rewrapping), which gives it a fresh data key under the platform
 /// key, re-encrypts its records and makes it Active. V3: the data key that protected data under the tenant key is never
 /// wrapped by the platform key (see docs/decisions/0014).</summary>
-public sealed class ReturnToPlatformKeyHandler(StreamCommands streams, DataKeyCache cache) : ICommandHandler<ReturnEnvironmentToPlatformKey>
+public sealed class ReturnToPlatformKeyHandler(StreamCommands streams, DataKeyCache cache, EnvironmentReader reader)
+    : ICommandHandler<ReturnEnvironmentToPlatformKey>
 {
     public async Task<CommandResult> HandleAsync(ReturnEnvironmentToPlatformKey command, CommandContext context, CancellationToken cancellationToken)
     {
         if (context.Actor.MustAdministerEnvironment(command.TenantId, command.EnvironmentId) is { } denied) return CommandResult.Refused(denied);
+        var facts = await reader.FactsAsync(command.TenantId, cancellationToken);
         var result = await streams.DecideAsync<TenantEnvironment>(TenantEnvironment.StreamKey(command.EnvironmentId), context,
-            (state, now) => EnvironmentDecider.Decide(state, command, now), cancellationToken);
+            (state, now) => EnvironmentDecider.Decide(state, command, now, facts), cancellationToken);
         cache.Evict(command.EnvironmentId);
         return result;
     }

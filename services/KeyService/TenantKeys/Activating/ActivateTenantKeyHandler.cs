@@ -11,7 +11,7 @@ public sealed class ActivateTenantKeyHandler(StreamCommands streams, TenantKeyFa
     public async Task<CommandResult> HandleAsync(ActivateTenantKey command, CommandContext context, CancellationToken cancellationToken)
     {
         if (context.Actor.MustBeTenantAdmin(command.TenantId) is { } denied) return CommandResult.Refused(denied);
-        var known = await facts.ReadAsync(command.TenantId, cancellationToken);
+        var known = await facts.ReadAsync(command.TenantId, command.Region, cancellationToken);
         return await streams.DecideAsync<TenantKeyRing>(TenantKeyRing.StreamKey(command.TenantId, command.Region), context,
             (ring, now) => TenantKeyDecider.Decide(ring, command, known, rules, now), cancellationToken);
     }

@@ -21,7 +21,7 @@ public sealed class TenantKeyAdding(StreamCommands streams, TenantKeyFactsReader
         TenantKeySource source, bool acknowledgeRisk, CommandContext context,
         Func<VaultKeyName, VaultKeyOwner, Task<(Refusal? Refusal, VaultKeyInfo? Key)>> putInVault, CancellationToken cancellationToken)
     {
-        var known = await facts.ReadAsync(tenantId, cancellationToken);
+        var known = await facts.ReadAsync(tenantId, region, cancellationToken);
         var ring = await facts.RingAsync(tenantId, region, cancellationToken);
         if (TenantKeyDecider.CanAddKey(ring, known, name, null, acknowledgeRisk) is { } early) return (early, null);
 

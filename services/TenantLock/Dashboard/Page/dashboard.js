@@ -461,6 +461,9 @@
       rows.push(['Unlocked / deleted', 'U2', `${p.environmentsUnlocked} unlocked, ${p.environmentsDeleted} deleted`]);
     }
     if (p.refusalRule) rows.push(['Refused', p.refusalRule, p.refusalReason || '']);
+    if (p.keyUnlockFailure) {
+      rows.push(['Key unlock failed', 'U1', [time(p.keyUnlockFailedAt), ': ', p.keyUnlockFailure, ' (unlock the key again)']]);
+    }
     if (p.closedAt) rows.push(['Closed at', 'U3', time(p.closedAt)]);
     return el('div', { class: 'cycle' }, el('h4', {}, 'Lock ', el('span', { class: 'mono' }, p.lockCycleId)), deadlines(rows));
   }

@@ -7,9 +7,10 @@ using MassTransit;
 namespace KeyPlatform.TenantLock.TenantLocks.Observing;
 
 /// <summary>What the saga learns from EnvironmentEncryption: which environments are under the tenant key (L3), and
-/// each environment locked (progress), unlocked (U2) or deleted (L7).</summary>
+/// each environment locked (progress) or refused to lock (L3), unlocked (U2) or deleted (L7).</summary>
 public sealed class EnvironmentObservers(IDocumentStore store, LockCycles cycles) :
-    IConsumer<EnvironmentEncryptionChanged>, IConsumer<EnvironmentLocked>, IConsumer<EnvironmentUnlocked>, IConsumer<EnvironmentDeleted>
+    IConsumer<EnvironmentEncryptionChanged>, IConsumer<EnvironmentLocked>, IConsumer<EnvironmentLockRefused>, IConsumer<EnvironmentUnlocked>,
+    IConsumer<EnvironmentDeleted>
 {
     public async Task Consume(ConsumeContext<EnvironmentEncryptionChanged> context)
     {
@@ -39,6 +40,12 @@ public sealed class EnvironmentObservers(IDocumentStore store, LockCycles cycles
                 (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentLocked(context.Message.EnvironmentId), now),
                 context.CancellationToken)
             : Task.CompletedTask;
+
+    public Task Consume(ConsumeContext<EnvironmentLockRefused> context) =>
+        cycles.DecideAsync(context.Message.LockCycleId, BusCommandContext.From(context),
+            (cycle, now) => TenantLockDecider.Decide(cycle,
+                new ObserveEnvironmentLockRefused(context.Message.EnvironmentId, context.Message.Rule, context.Message.Reason), now),
+            context.CancellationToken);
 
     public async Task Consume(ConsumeContext<EnvironmentUnlocked> context)
     {

@@ -6,9 +6,10 @@ using MassTransit;
 
 namespace KeyPlatform.TenantLock.TenantLocks.Observing;
 
-/// <summary>What the saga learns from KeyService: the active key (facts for L1, L2; U1 done) and the ring's lock.</summary>
+/// <summary>What the saga learns from KeyService: the active key (facts for L1, L2; U1 done or failed) and the ring's lock.</summary>
 public sealed class KeyServiceObservers(IDocumentStore store, LockCycles cycles) :
-    IConsumer<TenantKeyActivated>, IConsumer<TenantKeyLockStarted>, IConsumer<TenantKeyLockRefused>, IConsumer<TenantKeysLocked>
+    IConsumer<TenantKeyActivated>, IConsumer<TenantKeyInstallationFailed>, IConsumer<TenantKeyLockStarted>, IConsumer<TenantKeyLockRefused>,
+    IConsumer<TenantKeysLocked>
 {
     public async Task Consume(ConsumeContext<TenantKeyActivated> context)
     {
@@ -27,6 +28,17 @@ public sealed class KeyServiceObservers(IDocumentStore store, LockCycles cycles)
         if (await query.CurrentCycleAsync(activated.TenantId, activated.Region, context.CancellationToken) is { IsOpen: true } cycle)
             await cycles.DecideAsync(cycle.Id, BusCommandContext.From(context),
                 (state, now) => TenantLockDecider.Decide(state, new ObserveKeyActivated(activated.Thumbprint), now), context.CancellationToken);
+    }
+
+    /// <summary>U1: a failed install of the locking key is the open cycle's to report; the admin can unlock again.</summary>
+    public async Task Consume(ConsumeContext<TenantKeyInstallationFailed> context)
+    {
+        var failed = context.Message;
+        await using var query = store.QuerySession();
+        if (await query.CurrentCycleAsync(failed.TenantId, failed.Region, context.CancellationToken) is { IsOpen: true } cycle)
+            await cycles.DecideAsync(cycle.Id, BusCommandContext.From(context),
+                (state, now) => TenantLockDecider.Decide(state, new ObserveKeyInstallationFailed(failed.KeyId, failed.Reason), now),
+                context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<TenantKeyLockStarted> context)
