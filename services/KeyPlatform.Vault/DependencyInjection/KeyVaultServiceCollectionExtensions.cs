@@ -147,7 +147,7 @@ public static class KeyVaultServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetService<ILogger<ResilientKeyVault>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
-        KeyVaultHealthCheck.Register(services, VaultProvider.Gateway,
+        KeyVaultHealthCheck.Register(services, KeyVaultHealthCheck.StoreName(VaultProvider.Gateway),
             (provider, cancellationToken) => provider.GetRequiredService<VaultGatewayKeyVault>().GetInfoAsync(cancellationToken));
         return services;
     }
