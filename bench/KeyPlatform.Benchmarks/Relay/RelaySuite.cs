@@ -42,6 +42,8 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
         new("throughput, committed in batches → all consumed", "msg/s", "relay.tput", "the relay publishing one message at a time (MaxInFlight 1, as before 0024) → all consumed", "seq.tput"),
         new("throughput, committed in batches → all relayed", "msg/s", "relay.tput.published", "the relay publishing one message at a time (MaxInFlight 1) → all relayed", "seq.tput.published"),
         new("throughput, one message at a time (MaxInFlight 1) → all consumed", "msg/s", "seq.tput", "raw publish, 100 in flight → all consumed, same consumer", "raw.tput"),
+        new("backlog: committed in one transaction → all relayed, from the commit", "msg/s", "relay.backlog", "raw publish rate, 100 in flight", "raw.tput.published"),
+        new("backlog: committed in one transaction → all relayed, from the commit", "msg/s", "relay.backlog", "the relay publishing one message at a time (MaxInFlight 1)", "seq.backlog"),
         new("throughput, broker only (no-op consumer, 100 in flight)", "msg/s", "echo.tput"),
     ];
 
@@ -52,6 +54,7 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
         "publish and consume observers (consumed = after the consumer's transaction). " +
         $"Throughput: {options.RelayThroughputMessages} messages per path; the relay path commits {options.RelayCommitBatch} new streams " +
         "× 1 event per transaction, back to back, and the clock runs from the first commit to the last consumption. " +
+        $"Backlog: {options.RelayThroughputMessages} new streams committed in one transaction, timed from that commit to the relay's last publish. " +
         "Daemon mode Solo, relay page size 500 and MaxInFlight 100 (the service defaults), consumer concurrency = MassTransit's default prefetch. " +
         "The one-at-a-time relay (Messaging:Relay:MaxInFlight = 1, the behaviour before decision 0024) is a second host with its own " +
         "virtual host on the same database, its throughput window interleaved with the others in each run.",
@@ -111,6 +114,8 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
         var n = options.RelayThroughputMessages;
         var (relayRate, relayPublishedRate, relayCommittedRate) = await RelayThroughputAsync(host!, $"r{run}-tput-relay-", n, cancellationToken);
         var (seqRate, seqPublishedRate, _) = await RelayThroughputAsync(sequential!, $"r{run}-tput-seq-", n, cancellationToken);
+        var relayBacklog = await RelayBacklogAsync(host!, $"r{run}-backlog-relay-", n, cancellationToken);
+        var seqBacklog = await RelayBacklogAsync(sequential!, $"r{run}-backlog-seq-", n, cancellationToken);
         var (rawRate, rawPublishedRate) = await RawThroughputAsync($"r{run}-tput-raw-", n, echo: false, cancellationToken);
         var (echoRate, _) = await RawThroughputAsync($"r{run}-tput-echo-", n, echo: true, cancellationToken);
 
@@ -129,6 +134,7 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
             ["echo.lat.p50"] = echo.P50, ["echo.lat.p99"] = echo.P99,
             ["relay.tput"] = relayRate, ["relay.tput.published"] = relayPublishedRate, ["relay.tput.committed"] = relayCommittedRate,
             ["seq.tput"] = seqRate, ["seq.tput.published"] = seqPublishedRate,
+            ["relay.backlog"] = relayBacklog, ["seq.backlog"] = seqBacklog,
             ["raw.tput"] = rawRate, ["raw.tput.published"] = rawPublishedRate,
             ["echo.tput"] = echoRate,
         };
@@ -155,6 +161,30 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
             var published = await batch.AllPublished.Task.WaitAsync(options.WaitLimit, cancellationToken);
             return (count / (Clock.Ms(start, consumed) / 1000), count / (Clock.Ms(start, published) / 1000),
                 count / (Clock.Ms(start, committed) / 1000));
+        }
+        finally
+        {
+            host.Arrivals.EndBatch();
+        }
+    }
+
+    /// <summary>The relay's own ceiling, without the commits' pace: <paramref name="count"/> events committed in one
+    /// transaction (the daemon then reads them page by page), timed from the commit until the relay has published all.</summary>
+    private async Task<double> RelayBacklogAsync(RelayHost host, string prefix, int count, CancellationToken cancellationToken)
+    {
+        var batch = host.Arrivals.StartBatch(prefix, count);
+        try
+        {
+            await using (var session = host.Store.LightweightSession())
+            {
+                for (var i = 0; i < count; i++)
+                    session.Events.Append($"note:{prefix}{i}", new BenchNoteWritten($"{prefix}{i}"));
+                await session.SaveChangesAsync(cancellationToken);
+            }
+            var committed = Clock.Now;
+            var published = await batch.AllPublished.Task.WaitAsync(TimeSpan.FromSeconds(120), cancellationToken);
+            await WaitBatch(batch.AllConsumed, batch, cancellationToken);
+            return count / (Clock.Ms(committed, published) / 1000);
         }
         finally
         {
