@@ -63,14 +63,19 @@ public sealed class RabbitManagement : IDisposable
     }
 
     /// <summary>A broker outage for one virtual host: no connection is allowed into it and those open are closed, so
-    /// every client of it loses the broker until <see cref="AdmitConnectionsAsync"/>.</summary>
+    /// every client of it loses the broker until <see cref="AdmitConnectionsAsync"/>. Call it with a client connected.</summary>
     public async Task RefuseConnectionsAsync(string vhost)
     {
         var v = Uri.EscapeDataString(vhost);
         (await http.PutAsJsonAsync($"vhost-limits/{v}/max-connections", new { value = 0 })).EnsureSuccessStatusCode();
-        var connections = await http.GetFromJsonAsync<List<JsonElement>>($"vhosts/{v}/connections") ?? [];
+        // The caller has a client connected; the management API may list a new connection only a moment later.
+        var connections = await Eventually.GetAsync(async () =>
+            await http.GetFromJsonAsync<List<JsonElement>>($"vhosts/{v}/connections") is { Count: > 0 } open ? open : null,
+            $"the connections into {vhost} to be listed");
         foreach (var connection in connections)
             await http.DeleteAsync($"connections/{Uri.EscapeDataString(connection.GetProperty("name").GetString()!)}");
+        await Eventually.TrueAsync(async () => await http.GetFromJsonAsync<List<JsonElement>>($"vhosts/{v}/connections") is not { Count: > 0 },
+            $"no connection left into {vhost}");
     }
 
     /// <summary>Ends the outage of <see cref="RefuseConnectionsAsync"/>.</summary>
