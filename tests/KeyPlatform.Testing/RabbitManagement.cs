@@ -7,7 +7,7 @@ using System.Text.Json.Serialization;
 namespace KeyPlatform.Testing;
 
 /// <summary>The RabbitMQ management API, for what a test needs: its own virtual host (so test hosts never see each
-/// other's messages) and a look into a queue (the error queue).</summary>
+/// other's messages), a look into a queue (the error queue), and an outage of a virtual host.</summary>
 public sealed class RabbitManagement : IDisposable
 {
     private readonly HttpClient http;
@@ -61,6 +61,26 @@ public sealed class RabbitManagement : IDisposable
             new { properties, routing_key = "", payload, payload_encoding = "string" });
         return response.IsSuccessStatusCode;
     }
+
+    /// <summary>A broker outage for one virtual host: no connection is allowed into it and those open are closed, so
+    /// every client of it loses the broker until <see cref="AdmitConnectionsAsync"/>. Call it with a client connected.</summary>
+    public async Task RefuseConnectionsAsync(string vhost)
+    {
+        var v = Uri.EscapeDataString(vhost);
+        (await http.PutAsJsonAsync($"vhost-limits/{v}/max-connections", new { value = 0 })).EnsureSuccessStatusCode();
+        // The caller has a client connected; the management API may list a new connection only a moment later.
+        var connections = await Eventually.GetAsync(async () =>
+            await http.GetFromJsonAsync<List<JsonElement>>($"vhosts/{v}/connections") is { Count: > 0 } open ? open : null,
+            $"the connections into {vhost} to be listed");
+        foreach (var connection in connections)
+            await http.DeleteAsync($"connections/{Uri.EscapeDataString(connection.GetProperty("name").GetString()!)}");
+        await Eventually.TrueAsync(async () => await http.GetFromJsonAsync<List<JsonElement>>($"vhosts/{v}/connections") is not { Count: > 0 },
+            $"no connection left into {vhost}");
+    }
+
+    /// <summary>Ends the outage of <see cref="RefuseConnectionsAsync"/>.</summary>
+    public async Task AdmitConnectionsAsync(string vhost) =>
+        (await http.DeleteAsync($"vhost-limits/{Uri.EscapeDataString(vhost)}/max-connections")).EnsureSuccessStatusCode();
 
     public async Task DeleteVirtualHostAsync(string vhost) =>
         await http.DeleteAsync($"vhosts/{Uri.EscapeDataString(vhost)}");

@@ -37,8 +37,9 @@ internal sealed class RelayHost : IAsyncDisposable
     /// <param name="service">Names the host's schema (one per host, so two hosts can run side by side).</param>
     /// <param name="waitLimit">How long one message may take before the benchmark fails.</param>
     /// <param name="tune">Extra Marten settings, for experiments; null = the service defaults as they are.</param>
+    /// <param name="settings">Extra configuration (e.g. <c>Messaging:Relay:MaxInFlight</c>), for comparisons.</param>
     public static async Task<RelayHost> StartAsync(TestBroker broker, string service, TimeSpan waitLimit,
-        Action<StoreOptions>? tune, CancellationToken cancellationToken)
+        Action<StoreOptions>? tune, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseTestServer();
@@ -55,6 +56,7 @@ internal sealed class RelayHost : IAsyncDisposable
             ["Deadlines:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IIntegrationEventMap, NotesAsBenchPings>();
         builder.Services.AddSingleton<Arrivals>();

@@ -13,7 +13,9 @@ namespace KeyPlatform.Benchmarks.Relay;
 internal sealed class RelaySuite(BenchOptions options) : ISuite
 {
     private TestBroker? broker;
+    private TestBroker? sequentialBroker;
     private RelayHost? host;
+    private RelayHost? sequential;
 
     public string Name => "relay";
 
@@ -36,6 +38,12 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
         new("append + commit (SaveChanges), p50", "ms", "relay.commit.p50"),
         new("throughput, committed in batches → all consumed", "msg/s", "relay.tput", "raw publish, 100 in flight → all consumed, same consumer", "raw.tput"),
         new("throughput, committed in batches → all relayed", "msg/s", "relay.tput.published", "raw publish rate, 100 in flight", "raw.tput.published"),
+        new("throughput, committed in batches → all relayed", "msg/s", "relay.tput.published", "the commits alone (first to last SaveChanges)", "relay.tput.committed"),
+        new("throughput, committed in batches → all consumed", "msg/s", "relay.tput", "the relay publishing one message at a time (MaxInFlight 1, as before 0024) → all consumed", "seq.tput"),
+        new("throughput, committed in batches → all relayed", "msg/s", "relay.tput.published", "the relay publishing one message at a time (MaxInFlight 1) → all relayed", "seq.tput.published"),
+        new("throughput, one message at a time (MaxInFlight 1) → all consumed", "msg/s", "seq.tput", "raw publish, 100 in flight → all consumed, same consumer", "raw.tput"),
+        new("backlog: committed in one transaction → all relayed, from the commit", "msg/s", "relay.backlog", "raw publish rate, 100 in flight", "raw.tput.published"),
+        new("backlog: committed in one transaction → all relayed, from the commit", "msg/s", "relay.backlog", "the relay publishing one message at a time (MaxInFlight 1)", "seq.backlog"),
         new("throughput, broker only (no-op consumer, 100 in flight)", "msg/s", "echo.tput"),
     ];
 
@@ -46,7 +54,10 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
         "publish and consume observers (consumed = after the consumer's transaction). " +
         $"Throughput: {options.RelayThroughputMessages} messages per path; the relay path commits {options.RelayCommitBatch} new streams " +
         "× 1 event per transaction, back to back, and the clock runs from the first commit to the last consumption. " +
-        "Daemon mode Solo, relay page size 500 (the service default), consumer concurrency = MassTransit's default prefetch.",
+        $"Backlog: {options.RelayThroughputMessages} new streams committed in one transaction, timed from that commit to the relay's last publish. " +
+        "Daemon mode Solo, relay page size 500 and MaxInFlight 100 (the service defaults), consumer concurrency = MassTransit's default prefetch. " +
+        "The one-at-a-time relay (Messaging:Relay:MaxInFlight = 1, the behaviour before decision 0024) is a second host with its own " +
+        "virtual host on the same database, its throughput window interleaved with the others in each run.",
     ];
 
     public async Task SetUpAsync(CancellationToken cancellationToken)
@@ -54,6 +65,11 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
         broker = new TestBroker();
         await broker.InitializeAsync();
         host = await RelayHost.StartAsync(broker, "relay", options.WaitLimit, tune: null, cancellationToken);
+        // Its own virtual host: both hosts consume the same message types, and a publish would reach both.
+        sequentialBroker = new TestBroker();
+        await sequentialBroker.InitializeAsync();
+        sequential = await RelayHost.StartAsync(sequentialBroker, "relayseq", options.WaitLimit, tune: null, cancellationToken,
+            new Dictionary<string, string?> { ["Messaging:Relay:MaxInFlight"] = "1" });
         // Warm up every path: JIT, connection pools, exchanges and bindings, the daemon's first pages.
         for (var i = 0; i < options.RelayLatencyWarmUp; i++)
         {
@@ -61,7 +77,8 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
             await host!.RawOnceAsync($"warm-raw-{i}", cancellationToken);
             await host!.EchoOnceAsync($"warm-echo-{i}", cancellationToken);
         }
-        await RelayThroughputAsync("warm-tput-relay", Math.Min(300, options.RelayThroughputMessages), cancellationToken);
+        await RelayThroughputAsync(host, "warm-tput-relay", Math.Min(300, options.RelayThroughputMessages), cancellationToken);
+        await RelayThroughputAsync(sequential, "warm-tput-seq", Math.Min(300, options.RelayThroughputMessages), cancellationToken);
         await RawThroughputAsync("warm-tput-raw", Math.Min(300, options.RelayThroughputMessages), echo: false, cancellationToken);
         await RawThroughputAsync("warm-tput-echo", Math.Min(300, options.RelayThroughputMessages), echo: true, cancellationToken);
     }
@@ -95,7 +112,10 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
         }
 
         var n = options.RelayThroughputMessages;
-        var (relayRate, relayPublishedRate) = await RelayThroughputAsync($"r{run}-tput-relay-", n, cancellationToken);
+        var (relayRate, relayPublishedRate, relayCommittedRate) = await RelayThroughputAsync(host!, $"r{run}-tput-relay-", n, cancellationToken);
+        var (seqRate, seqPublishedRate, _) = await RelayThroughputAsync(sequential!, $"r{run}-tput-seq-", n, cancellationToken);
+        var relayBacklog = await RelayBacklogAsync(host!, $"r{run}-backlog-relay-", n, cancellationToken);
+        var seqBacklog = await RelayBacklogAsync(sequential!, $"r{run}-backlog-seq-", n, cancellationToken);
         var (rawRate, rawPublishedRate) = await RawThroughputAsync($"r{run}-tput-raw-", n, echo: false, cancellationToken);
         var (echoRate, _) = await RawThroughputAsync($"r{run}-tput-echo-", n, echo: true, cancellationToken);
 
@@ -112,17 +132,20 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
             ["raw.lat.p50"] = raw.P50, ["raw.lat.p99"] = raw.P99,
             ["raw.publish.p50"] = rawPublish.P50, ["raw.publish.p99"] = rawPublish.P99,
             ["echo.lat.p50"] = echo.P50, ["echo.lat.p99"] = echo.P99,
-            ["relay.tput"] = relayRate, ["relay.tput.published"] = relayPublishedRate,
+            ["relay.tput"] = relayRate, ["relay.tput.published"] = relayPublishedRate, ["relay.tput.committed"] = relayCommittedRate,
+            ["seq.tput"] = seqRate, ["seq.tput.published"] = seqPublishedRate,
+            ["relay.backlog"] = relayBacklog, ["seq.backlog"] = seqBacklog,
             ["raw.tput"] = rawRate, ["raw.tput.published"] = rawPublishedRate,
             ["echo.tput"] = echoRate,
         };
     }
 
-    /// <returns>Messages per second until all were consumed, and until all were published by the relay.</returns>
-    private async Task<(double Consumed, double Published)> RelayThroughputAsync(string prefix, int count,
+    /// <returns>Messages per second until all were consumed, until all were published by the relay, and until all were
+    /// committed (the rate the relay cannot exceed).</returns>
+    private async Task<(double Consumed, double Published, double Committed)> RelayThroughputAsync(RelayHost host, string prefix, int count,
         CancellationToken cancellationToken)
     {
-        var batch = host!.Arrivals.StartBatch(prefix, count);
+        var batch = host.Arrivals.StartBatch(prefix, count);
         try
         {
             var start = Clock.Now;
@@ -133,9 +156,35 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
                     session.Events.Append($"note:{prefix}{i}", new BenchNoteWritten($"{prefix}{i}"));
                 await session.SaveChangesAsync(cancellationToken);
             }
+            var committed = Clock.Now;
             var consumed = await WaitBatch(batch.AllConsumed, batch, cancellationToken);
             var published = await batch.AllPublished.Task.WaitAsync(options.WaitLimit, cancellationToken);
-            return (count / (Clock.Ms(start, consumed) / 1000), count / (Clock.Ms(start, published) / 1000));
+            return (count / (Clock.Ms(start, consumed) / 1000), count / (Clock.Ms(start, published) / 1000),
+                count / (Clock.Ms(start, committed) / 1000));
+        }
+        finally
+        {
+            host.Arrivals.EndBatch();
+        }
+    }
+
+    /// <summary>The relay's own ceiling, without the commits' pace: <paramref name="count"/> events committed in one
+    /// transaction (the daemon then reads them page by page), timed from the commit until the relay has published all.</summary>
+    private async Task<double> RelayBacklogAsync(RelayHost host, string prefix, int count, CancellationToken cancellationToken)
+    {
+        var batch = host.Arrivals.StartBatch(prefix, count);
+        try
+        {
+            await using (var session = host.Store.LightweightSession())
+            {
+                for (var i = 0; i < count; i++)
+                    session.Events.Append($"note:{prefix}{i}", new BenchNoteWritten($"{prefix}{i}"));
+                await session.SaveChangesAsync(cancellationToken);
+            }
+            var committed = Clock.Now;
+            var published = await batch.AllPublished.Task.WaitAsync(TimeSpan.FromSeconds(120), cancellationToken);
+            await WaitBatch(batch.AllConsumed, batch, cancellationToken);
+            return count / (Clock.Ms(committed, published) / 1000);
         }
         finally
         {
@@ -196,6 +245,8 @@ internal sealed class RelaySuite(BenchOptions options) : ISuite
     public async ValueTask DisposeAsync()
     {
         if (host is not null) await host.DisposeAsync();
+        if (sequential is not null) await sequential.DisposeAsync();
         if (broker is not null) await broker.DisposeAsync();
+        if (sequentialBroker is not null) await sequentialBroker.DisposeAsync();
     }
 }

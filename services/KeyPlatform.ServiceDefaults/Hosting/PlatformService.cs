@@ -93,8 +93,12 @@ public static class PlatformServiceExtensions
         services.TryAddSingleton<IIntegrationEventMap, NoIntegrationEvents>();
         var marten = services.AddPlatformMarten(configuration, schema, options.ConfigureMarten);
         if (configuration.GetValue("Messaging:RelayEnabled", true))
-            marten.AddSubscriptionWithServices<IntegrationEventRelay>(ServiceLifetime.Singleton,
-                o => o.Options.BatchSize = 500);
+        {
+            services.AddOptions<IntegrationEventRelayOptions>().Bind(configuration.GetSection(IntegrationEventRelayOptions.Section));
+            services.AddSingleton<IntegrationEventRelayHealth>();
+            services.AddHealthChecks().AddCheck<IntegrationEventRelayHealth>(IntegrationEventRelayHealth.Name, tags: ["ready"]);
+            marten.AddSubscriptionWithServices<IntegrationEventRelay>(ServiceLifetime.Singleton);
+        }
         services.AddSingleton<StreamCommands>();
         services.AddPlatformOperations(options.Aggregates);
 
@@ -193,7 +197,11 @@ public static class PlatformServiceExtensions
         app.UsePlatformAbuseLimits();
         app.UseCanonicalRouteIds();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") })
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+            {
+                Predicate = check => check.Tags.Contains("ready"),
+                ResponseWriter = HealthReportWriter.WriteAsync,
+            })
             .AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapGet("/", (ServiceIdentity service) => Results.Ok(new { service = service.Name })).AllowAnonymous();
