@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KeyPlatform.Backbone.Tests;
 
@@ -57,9 +58,21 @@ public sealed class ProductionGuardTests
 
         logs.Lines.ShouldHaveSingleItem().ShouldContain($"{FaultPoints.CrashKey} is set, and ignored");
         logs.Lines.Single().ShouldContain(name);
-        Should.Throw<InvalidOperationException>(() => new FaultPoints(Config((FaultPoints.CrashAtHitKey, "0")), Environment("Testing"),
-            loggers.CreateLogger<FaultPoints>())).Message.ShouldContain(FaultPoints.CrashAtHitKey);
+        // A bad count is no reason to stop a host that ignores the drill settings anyway.
+        Should.NotThrow(() => new FaultPoints(Config((FaultPoints.CrashKey, "backbone.test-point"), (FaultPoints.CrashAtHitKey, "-1")),
+            Environment(name), loggers.CreateLogger<FaultPoints>()));
     }
+
+    /// <summary>Where a drill is armed, a count that is not a whole number of at least 1 stops the start and names the setting.</summary>
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("two")]
+    public void An_armed_fault_point_with_a_count_below_one_stops_the_start_naming_the_setting(string count) =>
+        Should.Throw<InvalidOperationException>(() => new FaultPoints(
+                Config((FaultPoints.CrashKey, "backbone.test-point"), (FaultPoints.CrashAtHitKey, count)), Environment("Testing"),
+                NullLogger<FaultPoints>.Instance))
+            .Message.ShouldContain(FaultPoints.CrashAtHitKey);
 
     [Fact]
     public void Production_starts_with_a_configured_signing_key() =>

@@ -38,22 +38,23 @@ public sealed class RunningSystem : IAsyncDisposable
     {
         var system = new RunningSystem();
         await system.broker.InitializeAsync();
-        await DatabaseLogins.CreateSchemasAsync(system.broker.Schema);
-        system.Keys = system.Service("KeyService", "keys", rules);
-        system.Environments = system.Service("EnvironmentEncryption", "environments", rules);
-        // The saga's dashboard reads the other two services' projections (S4).
-        system.Locks = system.Service("TenantLock", "tenant_lock", new Dictionary<string, string>(rules ?? new Dictionary<string, string>())
-        {
-            ["Services__KeyService"] = system.Keys.BaseAddress.ToString(),
-            ["Services__EnvironmentEncryption"] = system.Environments.BaseAddress.ToString(),
-        });
         try
         {
+            await DatabaseLogins.CreateSchemasAsync(system.broker.Schema);
+            system.Keys = system.Service("KeyService", "keys", rules);
+            system.Environments = system.Service("EnvironmentEncryption", "environments", rules);
+            // The saga's dashboard reads the other two services' projections (S4).
+            system.Locks = system.Service("TenantLock", "tenant_lock", new Dictionary<string, string>(rules ?? new Dictionary<string, string>())
+            {
+                ["Services__KeyService"] = system.Keys.BaseAddress.ToString(),
+                ["Services__EnvironmentEncryption"] = system.Environments.BaseAddress.ToString(),
+            });
             await Task.WhenAll(system.Keys.StartAsync(), system.Environments.StartAsync(), system.Locks.StartAsync());
         }
         catch
         {
-            // A service that did not start leaves the others running and the run's schemas in place: stop and drop them.
+            // A service that did not start (or could not be set up) leaves the others running and the run's schemas and
+            // virtual host in place: stop and drop them.
             await system.DisposeAsync();
             throw;
         }
@@ -129,9 +130,9 @@ public sealed class RunningSystem : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Keys.DisposeAsync();
-        await Environments.DisposeAsync();
-        await Locks.DisposeAsync();
+        // Null while a failed start had not made them yet.
+        foreach (var service in new[] { Keys, Environments, Locks })
+            if (service is not null) await service.DisposeAsync();
         await broker.DisposeAsync();
         File.Delete(clockFile);
     }

@@ -36,9 +36,12 @@ public sealed class FaultPoints : IHostedService
         environmentName = environment.EnvironmentName;
         configured = string.IsNullOrWhiteSpace(configuration[CrashKey]) ? null : configuration[CrashKey]!.Trim();
         armed = DevelopmentFallbacks.AllowedIn(environmentName) ? configured : null;
+        // Read only where a point is armed: on a host that ignores the drill settings, a bad count must not stop the start.
         var hit = configuration[CrashAtHitKey];
-        atHit = string.IsNullOrWhiteSpace(hit) ? 1 : int.Parse(hit, NumberStyles.None, CultureInfo.InvariantCulture);
-        if (atHit < 1) throw new InvalidOperationException($"{CrashAtHitKey} must be at least 1; it is {atHit}.");
+        atHit = 1;
+        if (armed is not null && !string.IsNullOrWhiteSpace(hit)
+            && !(int.TryParse(hit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out atHit) && atHit >= 1))
+            throw new InvalidOperationException($"{CrashAtHitKey} must be a whole number of at least 1.");
     }
 
     /// <summary>The process reached <paramref name="point"/>: returns at once, unless a drill armed this point and this is the

@@ -23,7 +23,8 @@ public static partial class VaultDatabaseRole
         if (role.Length == 0) return connection.ConnectionString;
         if (!Identifier().IsMatch(role))
             throw new InvalidOperationException("Vault:DatabaseRole must be a lowercase PostgreSQL role name (letters, digits, underscores).");
-        connection.Options = $"-c role={role}";
+        // Added to what the connection string already passes (a search_path, a statement_timeout, ...), not in its place.
+        connection.Options = string.IsNullOrWhiteSpace(connection.Options) ? $"-c role={role}" : $"{connection.Options} -c role={role}";
         return connection.ConnectionString;
     }
 

@@ -181,21 +181,30 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
                 return false;
             }
 
-            // Only an object that describes itself as a tenant key goes: never a region key, nor an object of another
-            // kind that shares the label (the master key's wrapping key of the envelope, decision 0019).
-            var key = Describe(session, keyId, objects[0]);
-            if (key is null)
+            // Only the objects that describe themselves as a tenant key (its private and public part) go: never a region
+            // key, nor an object of another kind that shares the label (the envelope's wrapping key, decision 0019).
+            var tenantKeyParts = new List<IObjectHandle>();
+            foreach (var handle in objects)
+            {
+                var key = IsRsaKey(session, handle) ? Describe(session, keyId, handle) : null;
+                if (key is { Owner.Purpose: not KeyPurpose.Tenant })
+                {
+                    throw new InvalidOperationException(
+                        $"Key '{keyId}' is a {key.Owner.Purpose} key of region '{key.Owner.Region}'; only tenant keys can be deleted.");
+                }
+
+                if (key is not null)
+                {
+                    tenantKeyParts.Add(handle);
+                }
+            }
+
+            if (tenantKeyParts.Count == 0)
             {
                 throw new InvalidOperationException($"Object '{keyId}' on the token is not a key of this platform; only tenant keys can be deleted.");
             }
 
-            if (key.Owner.Purpose != KeyPurpose.Tenant)
-            {
-                throw new InvalidOperationException(
-                    $"Key '{keyId}' is a {key.Owner.Purpose} key of region '{key.Owner.Region}'; only tenant keys can be deleted.");
-            }
-
-            foreach (var handle in objects)
+            foreach (var handle in tenantKeyParts)
             {
                 session.DestroyObject(handle);
             }
@@ -549,6 +558,14 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
     }
 
     /// <summary>The key behind a private-key object, read from the token (owner record and public key), or null when not ours.</summary>
+    /// <summary>Whether the object is the private or public part of an RSA key (what <see cref="Describe"/> can read).</summary>
+    private static bool IsRsaKey(ISession session, IObjectHandle handle)
+    {
+        var objectClass = session.GetAttributeValue(handle, [CKA.CKA_CLASS])[0].GetValueAsUlong();
+        return (objectClass == (ulong)CKO.CKO_PRIVATE_KEY || objectClass == (ulong)CKO.CKO_PUBLIC_KEY)
+            && session.GetAttributeValue(handle, [CKA.CKA_KEY_TYPE])[0].GetValueAsUlong() == (ulong)CKK.CKK_RSA;
+    }
+
     private static TokenKey? Describe(ISession session, string keyId, IObjectHandle handle)
     {
         var values = session.GetAttributeValue(handle, [CKA.CKA_ID, CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);

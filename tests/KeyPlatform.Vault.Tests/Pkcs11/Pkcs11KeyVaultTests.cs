@@ -56,6 +56,38 @@ public sealed class Pkcs11KeyVaultTests(SoftHsmToken token) : IClassFixture<Soft
         }
     }
 
+    /// <summary>L4 destroys the tenant key's objects only: another object on the token that happens to carry the same label
+    /// (an AES key here) is neither destroyed nor a reason to refuse the delete.</summary>
+    [Fact, Trait("Rule", "L4"), Trait("Rule", "V1")]
+    public async Task A_delete_destroys_the_tenant_key_and_leaves_another_object_with_its_label_L4_V1()
+    {
+        using var tenantKey = TestKeys.Rsa2048();
+        var imported = await token.Vault.ImportAsync(new VaultKeyName("shares its label"), Contoso, tenantKey);
+        var factory = token.Vault.Token.Factories.ObjectAttributeFactory;
+        token.Vault.Token.Run(session => session.GenerateKey(token.Vault.Token.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN),
+        [
+            factory.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY), factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
+            factory.Create(CKA.CKA_VALUE_LEN, 32UL), factory.Create(CKA.CKA_TOKEN, true), factory.Create(CKA.CKA_LABEL, imported.KeyId),
+        ]));
+        try
+        {
+            (await token.Vault.DeleteAsync(imported.KeyId)).ShouldBeTrue();
+
+            (await token.Vault.ExistsAsync(imported.KeyId)).ShouldBeFalse();
+            token.Vault.Token.Run(session => session.FindAllObjects([factory.Create(CKA.CKA_LABEL, imported.KeyId)])
+                .Select(handle => session.GetAttributeValue(handle, [CKA.CKA_CLASS])[0].GetValueAsUlong()).ToList())
+                .ShouldBe([(ulong)CKO.CKO_SECRET_KEY]);
+        }
+        finally
+        {
+            token.Vault.Token.Run(session =>
+            {
+                foreach (var handle in session.FindAllObjects([factory.Create(CKA.CKA_LABEL, imported.KeyId)])) session.DestroyObject(handle);
+                return 0;
+            });
+        }
+    }
+
     [Fact, Trait("Rule", "V1")]
     public async Task An_imported_private_key_is_a_sensitive_non_extractable_token_object_V1()
     {
