@@ -135,21 +135,22 @@ public static class VaultGatewayEndpoints
         var keyId = Required(request?.Kid, "kid");
         var client = Client(http);
         if (!await imports.ImportedByAsync(keyId, client, cancellationToken))
-        {
-            var problem = new ProblemDetails
-            {
-                Status = StatusCodes.Status403Forbidden,
-                Title = "Not allowed for this vault gateway client",
-                Detail = $"Client '{client}' deletes only keys it imported through the vault gateway; '{keyId}' is not one.",
-            };
-            problem.Extensions["rule"] = Rules.Authorization;
-            return Results.Problem(problem);
-        }
+            return DeleteForbidden($"Client '{client}' deletes only keys it imported through the vault gateway; '{keyId}' is not one.");
+        // After a successful unlock the import is the ring's live key (U1): deleting it would destroy the tenant's key.
+        if (await imports.NamedByAKeyRingAsync(keyId, cancellationToken))
+            return DeleteForbidden($"'{keyId}' was imported by client '{client}' but a tenant key ring has taken it in; only KeyService deletes it.");
 
         // The record stays: a repeated delete of the same key answers false, as the port says.
         var deleted = await vault.DeleteAsync(keyId, cancellationToken);
         return Results.Ok(new VaultGatewayDeleted(deleted));
     });
+
+    private static IResult DeleteForbidden(string detail)
+    {
+        var problem = new ProblemDetails { Status = StatusCodes.Status403Forbidden, Title = "Not allowed for this vault gateway client", Detail = detail };
+        problem.Extensions["rule"] = Rules.Authorization;
+        return Results.Problem(problem);
+    }
 
     /// <summary>The port's answers that are not values, as ProblemDetails that name them; a store that stays unavailable after
     /// the store's own retries is a 503 the client retries (idempotent calls only).</summary>
