@@ -185,10 +185,30 @@ public static class VaultGatewayEndpoints
         {
             return Problem(StatusCodes.Status400BadRequest, Rules.Validation, VaultGatewayError.InvalidArgument, e.Message);
         }
+        catch (VaultUnavailableException e)
+        {
+            return Unavailable(e.Message, e.Store);
+        }
         catch (Exception e) when (ResilientKeyVault.IsTransient(e))
         {
-            return Problem(StatusCodes.Status503ServiceUnavailable, null, VaultGatewayError.StoreUnavailable,
-                $"The key store is unavailable ({e.GetType().Name}).");
+            return Unavailable($"The key store is unavailable ({e.GetType().Name}).", null);
+        }
+    }
+
+    private static IResult Unavailable(string detail, string? store)
+    {
+        var problem = Problem(StatusCodes.Status503ServiceUnavailable, Rules.VaultUnavailable, VaultGatewayError.StoreUnavailable, detail,
+            store is null ? [] : [(VaultGatewayProtocol.StoreExtension, store)]);
+        return new RetryAfter(problem);
+    }
+
+    /// <summary>A 503 that says when to try again (<see cref="VaultUnavailableProblems.RetryAfterSeconds"/>).</summary>
+    private sealed class RetryAfter(IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = VaultUnavailableProblems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
         }
     }
 
