@@ -185,6 +185,12 @@ public static class VaultGatewayEndpoints
         {
             return Problem(StatusCodes.Status400BadRequest, Rules.Validation, VaultGatewayError.InvalidArgument, e.Message);
         }
+        catch (System.Text.Json.JsonException e)
+        {
+            // A body read apart (wrap): the reader's own message may quote the body, which holds a data key; only the path is told.
+            return Problem(StatusCodes.Status400BadRequest, Rules.Validation, VaultGatewayError.InvalidArgument,
+                $"The request body is not valid JSON for this operation (at {e.Path ?? "$"}).");
+        }
         catch (VaultUnavailableException e)
         {
             return Unavailable(e.Message, e.Store);
@@ -250,10 +256,7 @@ public static class VaultGatewayEndpoints
     /// <summary>A wrapKey request without its value (read apart, as bytes).</summary>
     private sealed record VaultGatewayKeyReference(string? Kid, VaultGatewayOwner? Owner, string? Thumbprint)
     {
-        public VaultKeyReference Reference => new(
-            string.IsNullOrWhiteSpace(Kid) ? throw new ArgumentException("'kid' is required.", "kid") : Kid,
-            (Owner ?? throw new ArgumentException("The request names no owner.")).ToOwner(),
-            string.IsNullOrWhiteSpace(Thumbprint) ? throw new ArgumentException("'thumbprint' is required.", "thumbprint") : Thumbprint);
+        public VaultKeyReference Reference => VaultGatewayOwner.Reference(Kid, Owner, Thumbprint);
     }
 
     /// <summary>JSON written from bytes that are zeroed once sent.</summary>
