@@ -99,25 +99,55 @@ public static class VaultGatewayEndpoints
     });
 
     private static Task<IResult> Import(VaultGatewayImportRequest request, IKeyVault vault, VaultGatewayImports imports, HttpContext http,
-        CancellationToken cancellationToken) => Answer(async () =>
+        ILogger<VaultGatewayImports> logger, CancellationToken cancellationToken) => Answer(async () =>
     {
         var key = request?.Key ?? throw new ArgumentException("The request has no key.");
         using var rsa = key.ToRsa();
         var info = await vault.ImportAsync(new VaultKeyName(Required(request!.Name, "name")), Owner(request.Owner), rsa, cancellationToken);
-        await imports.RecordAsync(info.KeyId, Client(http), CancellationToken.None);
-        return Results.Ok(VaultGatewayKeyInfo.From(info));
+        return await RecordedAsync(vault, imports, logger, info, Client(http));
     });
 
     private static Task<IResult> ImportByok(VaultGatewayImportByokRequest request, IKeyVault vault, VaultGatewayImports imports, HttpContext http,
-        CancellationToken cancellationToken) => Answer(async () =>
+        ILogger<VaultGatewayImports> logger, CancellationToken cancellationToken) => Answer(async () =>
     {
         var byok = VaultGatewayEncoding.Decode(request?.Byok, "byok");
         var imported = await vault.ImportByokAsync(new VaultKeyName(Required(request!.Name, "name")), Owner(request.Owner), byok,
             Required(request.Thumbprint, "thumbprint"), cancellationToken);
         if (imported.IsRefused) return Refused(imported.Refusal!);
-        await imports.RecordAsync(imported.Value.KeyId, Client(http), CancellationToken.None);
-        return Results.Ok(VaultGatewayKeyInfo.From(imported.Value));
+        return await RecordedAsync(vault, imports, logger, imported.Value, Client(http));
     });
+
+    /// <summary>An import answers only once its ownership record is stored: a key the client cannot later delete must not be
+    /// left behind. If the record fails, the key is deleted again (best effort; what stays is an orphan the reconciliation
+    /// of decision 0016 removes) and the answer is a 503: nothing was imported, the client may try again.</summary>
+    private static async Task<IResult> RecordedAsync(IKeyVault vault, VaultGatewayImports imports, ILogger logger, VaultKeyInfo info,
+        string client)
+    {
+        try
+        {
+            await imports.RecordAsync(info.KeyId, client, CancellationToken.None);
+            return Results.Ok(VaultGatewayKeyInfo.From(info));
+        }
+        catch (Exception recordFailure)
+        {
+            try
+            {
+                await vault.DeleteAsync(info.KeyId, CancellationToken.None);
+            }
+            catch (Exception deleteFailure)
+            {
+                // Types only: a lower layer's message is not ours to vouch for.
+                logger.LogWarning(
+                    "Vault key {VaultKeyId} imported for client {Client} could not be recorded ({RecordFailure}) nor deleted again ({DeleteFailure}); the orphan reconciliation will remove it.",
+                    info.KeyId, client, recordFailure.GetType().Name, deleteFailure.GetType().Name);
+                return Unavailable("The import could not be recorded and its key could not be deleted again; try again.", null);
+            }
+
+            logger.LogWarning("Vault key {VaultKeyId} imported for client {Client} could not be recorded ({RecordFailure}); deleted again.",
+                info.KeyId, client, recordFailure.GetType().Name);
+            return Unavailable("The import could not be recorded, so its key was deleted again; nothing was imported. Try again.", null);
+        }
+    }
 
     private static Task<IResult> SignByokChallenge(VaultGatewaySignByokChallengeRequest request, IKeyVault vault,
         CancellationToken cancellationToken) => Answer(async () =>

@@ -28,6 +28,11 @@ public sealed class VaultGatewayHost : IAsyncLifetime
 
     public VaultDatabase Database { get; } = new();
 
+    /// <summary>The schema of the gateway's Marten documents (its import records).</summary>
+    public string MartenSchema { get; }
+
+    public VaultGatewayHost() => MartenSchema = Database.NewSchemaName();
+
     public async Task InitializeAsync()
     {
         await Database.InitializeAsync();
@@ -44,7 +49,7 @@ public sealed class VaultGatewayHost : IAsyncLifetime
         builder.Services.AddMarten(marten =>
         {
             marten.Connection(VaultDatabase.ConnectionString);
-            marten.DatabaseSchemaName = Database.NewSchemaName();
+            marten.DatabaseSchemaName = MartenSchema;
             marten.Events.StreamIdentity = JasperFx.Events.StreamIdentity.AsString; // as KeyService's streams
         });
         builder.Services.AddProblemDetails();
