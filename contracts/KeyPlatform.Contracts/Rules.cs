@@ -30,4 +30,8 @@ public static class Rules
 
     /// <summary>Not a rule of the product: key material (a .pfx and its password, or a generated .pfx) only over TLS in Production.</summary>
     public const string TlsRequired = "TLS_REQUIRED";
+
+    /// <summary>Not a rule of the product: the key store (or the vault gateway in front of it) is unavailable now; 503 with
+    /// Retry-After, nothing was done.</summary>
+    public const string VaultUnavailable = "VAULT_UNAVAILABLE";
 }

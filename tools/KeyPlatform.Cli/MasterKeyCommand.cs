@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KeyPlatform.Cli.Operator;
+using KeyPlatform.Vault;
 using KeyPlatform.Vault.Local;
 using KeyPlatform.Vault.Pkcs11;
 
@@ -108,7 +109,7 @@ public static class MasterKeyCommand
             return $"Wrote '{path}': the master key wrapped by '{label}' on the PKCS#11 token '{token.TokenLabel}' ({wrapped.Mechanism}). " +
                 $"Run the services with Vault__MasterKeyWrapping=Pkcs11, Vault__MasterKeyFile={path} and the Vault__Pkcs11__* settings.";
         }
-        catch (InvalidOperationException exception)
+        catch (Exception exception) when (exception is InvalidOperationException or VaultUnavailableException)
         {
             throw new CliFailure(ExitCodes.Refused, exception.Message);
         }

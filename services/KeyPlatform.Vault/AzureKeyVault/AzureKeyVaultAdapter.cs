@@ -153,12 +153,13 @@ public sealed class AzureKeyVaultAdapter : IKeyVault
         {
             await DestroyAsync(name, purge: true, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception failure) when (failure is AzureKeyVaultRequestException or TimeoutException or InvalidOperationException)
+        catch (Exception failure) when (failure is AzureKeyVaultRequestException or VaultUnavailableException or TimeoutException
+                                            or InvalidOperationException)
         {
+            var refused = failure as AzureKeyVaultRequestException ?? failure.InnerException as AzureKeyVaultRequestException;
             _logger.LogWarning(
                 "The possession proof's temporary key {KeyName} in {Vault} could not be deleted and purged ({ExceptionType}, status {Status}, {ErrorCode}); it expires and can only sign.",
-                name, VaultUri, failure.GetType().Name, (failure as AzureKeyVaultRequestException)?.Status,
-                (failure as AzureKeyVaultRequestException)?.ErrorCode);
+                name, VaultUri, failure.GetType().Name, refused?.Status, refused?.ErrorCode);
         }
     }
 

@@ -102,8 +102,8 @@ internal sealed class KeyVaultRestClient
         }
         catch (RequestFailedException failure)
         {
-            throw new AzureKeyVaultRequestException(_vault, operation, failure.Status, null,
-                "the vault could not be reached (after the pipeline's retries).", failure);
+            throw Unavailable(new AzureKeyVaultRequestException(_vault, operation, failure.Status, null,
+                "the vault could not be reached (after the pipeline's retries).", failure));
         }
         catch (AuthenticationFailedException failure)
         {
@@ -122,9 +122,14 @@ internal sealed class KeyVaultRestClient
         using (document)
         {
             var code = ErrorCode(document);
-            throw new AzureKeyVaultRequestException(_vault, operation, response.Status, code, Reason(response.Status, code));
+            var refused = new AzureKeyVaultRequestException(_vault, operation, response.Status, code, Reason(response.Status, code));
+            throw response.Status >= 500 ? Unavailable(refused) : refused;
         }
     }
+
+    /// <summary>No answer, or a 5xx, after the pipeline's retries: the store is unavailable (transient), the request's failure inside.</summary>
+    private VaultUnavailableException Unavailable(AzureKeyVaultRequestException failure) =>
+        new($"Azure Key Vault {_vault}", failure.Message, failure);
 
     private static JsonDocument? TryParse(ReadOnlyMemory<byte> content)
     {

@@ -37,6 +37,7 @@ public static class KeyVaultServiceCollectionExtensions
         Action<LocalVaultOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddExceptionHandler<VaultUnavailableExceptionHandler>();
         var options = LocalVaultOptions.FromConfiguration(configuration);
         configure?.Invoke(options);
         return VaultProviders.FromConfiguration(configuration) switch
@@ -127,7 +128,8 @@ public static class KeyVaultServiceCollectionExtensions
                 http.BaseAddress = gateway.Address;
                 http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
                     VaultGatewayProtocol.AuthorizationScheme, gateway.AuthorizationParameter);
-                // The decorator's attempt timeout bounds each call; this is only the outer limit.
+                // The client's own deadline (the attempt timeout, on the TimeProvider) bounds each request, the first
+                // read of the wrapping algorithm and the readiness probe included.
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
             .RemoveAllResilienceHandlers()
@@ -140,7 +142,9 @@ public static class KeyVaultServiceCollectionExtensions
 #pragma warning restore EXTEXP0001
         services.AddSingleton(provider => new VaultGatewayKeyVault(
             provider.GetRequiredService<IHttpClientFactory>().CreateClient(GatewayHttpClient),
-            provider.GetRequiredService<VaultGatewayOptions>().Client));
+            provider.GetRequiredService<VaultGatewayOptions>().Client,
+            shared.Resilience.AttemptTimeout,
+            provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IKeyVault>(provider => new ResilientKeyVault(
             provider.GetRequiredService<VaultGatewayKeyVault>(),
             shared.Resilience,
@@ -157,6 +161,7 @@ public static class KeyVaultServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
+        services.AddExceptionHandler<VaultUnavailableExceptionHandler>();
         var options = new LocalVaultOptions();
         configure(options);
         return Register(services, options);

@@ -18,16 +18,23 @@ public sealed class VaultGatewayKeyVault : IKeyVault
 {
     private readonly HttpClient _http;
     private readonly string _client;
+    private readonly TimeSpan _requestTimeout;
+    private readonly TimeProvider _time;
     private readonly Lock _infoLock = new();
     private string? _preferredAlgorithm;
 
     /// <param name="http">A client whose base address is the gateway and whose requests carry this client's credential
     /// (<see cref="VaultGatewayOptions.Authorization"/>); pooled by IHttpClientFactory.</param>
     /// <param name="client">The client name it authenticates as, for messages.</param>
-    public VaultGatewayKeyVault(HttpClient http, string client)
+    /// <param name="requestTimeout">The deadline of each request (the resilience attempt timeout); a gateway that accepts and
+    /// never answers is then a <see cref="VaultUnavailableException"/>. Default: the attempt timeout's default.</param>
+    /// <param name="time">The clock of that deadline.</param>
+    public VaultGatewayKeyVault(HttpClient http, string client, TimeSpan? requestTimeout = null, TimeProvider? time = null)
     {
         _http = http ?? throw new ArgumentNullException(nameof(http));
         _client = client ?? throw new ArgumentNullException(nameof(client));
+        _requestTimeout = requestTimeout ?? new Resilience.VaultResilienceOptions().AttemptTimeout;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>What the gateway's store wraps with, asked once (<see cref="GetInfoAsync"/>) and then known.</summary>
@@ -189,14 +196,20 @@ public sealed class VaultGatewayKeyVault : IKeyVault
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
         request.Content = content;
+        using var deadline = new CancellationTokenSource(_requestTimeout, _time);
+        using var limited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, limited.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new VaultUnavailableException(Store, $"The vault gateway at {_http.BaseAddress} did not answer within {_requestTimeout}.", e);
         }
         catch (HttpRequestException e)
         {
             // The transport's own message names the address only; transient for the resilient decorator.
-            throw new VaultGatewayUnavailableException($"The vault gateway at {_http.BaseAddress} cannot be reached: {e.Message}", e);
+            throw new VaultUnavailableException(Store, $"The vault gateway at {_http.BaseAddress} cannot be reached: {e.Message}", e);
         }
     }
 
@@ -226,7 +239,7 @@ public sealed class VaultGatewayKeyVault : IKeyVault
             (HttpStatusCode.Forbidden, _) => new VaultGatewayRefusedException(
                 $"The vault gateway does not let client '{_client}' {what}: {problem.Detail}"),
             (HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout or HttpStatusCode.RequestTimeout, _) =>
-                new VaultGatewayUnavailableException($"The vault gateway could not {what} ({(int)response.StatusCode}): {problem.Detail}"),
+                new VaultUnavailableException(problem.Store ?? Store, $"The vault gateway could not {what} ({(int)response.StatusCode}): {problem.Detail}"),
             _ => new VaultGatewayRefusedException($"The vault gateway could not {what} ({(int)response.StatusCode}): {problem.Detail}"),
         };
     }
@@ -240,11 +253,12 @@ public sealed class VaultGatewayKeyVault : IKeyVault
             var root = document.RootElement;
             return new GatewayProblem(
                 Text(root, VaultGatewayProtocol.ErrorExtension), Text(root, "rule"), Text(root, "detail") ?? Text(root, "title") ?? response.ReasonPhrase ?? "no reason given",
-                Text(root, VaultGatewayProtocol.KeyIdExtension), Text(root, VaultGatewayProtocol.ReasonExtension));
+                Text(root, VaultGatewayProtocol.KeyIdExtension), Text(root, VaultGatewayProtocol.ReasonExtension),
+                Text(root, VaultGatewayProtocol.StoreExtension));
         }
         catch (JsonException)
         {
-            return new GatewayProblem(null, null, response.ReasonPhrase ?? "no reason given", null, null);
+            return new GatewayProblem(null, null, response.ReasonPhrase ?? "no reason given", null, null, null);
         }
     }
 
@@ -286,11 +300,11 @@ public sealed class VaultGatewayKeyVault : IKeyVault
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
 
-    private sealed record GatewayProblem(string? Error, string? Rule, string Detail, string? KeyId, string? Reason);
-}
+    private sealed record GatewayProblem(string? Error, string? Rule, string Detail, string? KeyId, string? Reason, string? Store);
 
-/// <summary>The vault gateway cannot be reached or its store is unavailable: transient, retried for idempotent calls.</summary>
-public sealed class VaultGatewayUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+    /// <summary>What a <see cref="VaultUnavailableException"/> names when the gateway itself does not answer.</summary>
+    private string Store => $"vault gateway {_http.BaseAddress}";
+}
 
 /// <summary>The vault gateway refused the call (credential, permission) or answered what the port does not know: an invalid
 /// operation for this client, not transient.</summary>

@@ -21,6 +21,13 @@ public sealed record VaultGatewayOwner(
         return new(owner.Purpose, owner.TenantId, owner.Region);
     }
 
+    /// <summary>A key reference read from a request whose members may be missing: each missing one is an
+    /// <see cref="ArgumentException"/> naming it (a 400 at the gateway), never a <see cref="NullReferenceException"/>.</summary>
+    public static VaultKeyReference Reference(string? kid, VaultGatewayOwner? owner, string? thumbprint) => new(
+        string.IsNullOrWhiteSpace(kid) ? throw new ArgumentException("'kid' is required.", "kid") : kid,
+        (owner ?? throw new ArgumentException("The request names no owner.", "owner")).ToOwner(),
+        string.IsNullOrWhiteSpace(thumbprint) ? throw new ArgumentException("'thumbprint' is required.", "thumbprint") : thumbprint);
+
     /// <summary>The owner; a malformed one (no region, a tenant key without tenant) is an <see cref="ArgumentException"/>.</summary>
     public VaultKeyOwner ToOwner() => Purpose switch
     {
@@ -49,7 +56,8 @@ public sealed record VaultGatewayPlatformKeyRequest(string Region);
 /// wrapped key records; wrap: ignored, the store wraps with its own) and the <c>value</c>.</summary>
 public sealed record VaultGatewayKeyOperation(string Kid, VaultGatewayOwner Owner, string Thumbprint, string? Alg, string Value)
 {
-    public VaultKeyReference Reference => new(Kid, Owner.ToOwner(), Thumbprint);
+    /// <summary>The key the caller expects; a request without kid, owner or thumbprint is an <see cref="ArgumentException"/>.</summary>
+    public VaultKeyReference Reference => VaultGatewayOwner.Reference(Kid, Owner, Thumbprint);
 
     public static VaultGatewayKeyOperation For(VaultKeyReference key, string? algorithm, ReadOnlySpan<byte> value)
     {

@@ -30,6 +30,9 @@ public static class VaultGatewayProtocol
 
     /// <summary>The extension that carries the reason of a <see cref="VaultGatewayError.KeyOwnership"/> refusal.</summary>
     public const string ReasonExtension = "reason";
+
+    /// <summary>The extension that names the unavailable store of a <see cref="VaultGatewayError.StoreUnavailable"/> (503).</summary>
+    public const string StoreExtension = "store";
 }
 
 /// <summary>The services that call the gateway, by the name each presents.</summary>

@@ -154,6 +154,11 @@ public sealed class Pkcs11MasterKeyEnvelope : IDisposable
                 $"{consequence} ({MasterKeyWrappings.SettingName}=Pkcs11): set {Pkcs11VaultOptions.SectionName}:Pin or " +
                 $"{Pkcs11VaultOptions.SectionName}:PinFile to the token's user PIN.");
         }
+        catch (VaultUnavailableException exception)
+        {
+            throw new VaultUnavailableException(exception.Store, $"{exception.Message} So {consequence} ({MasterKeyWrappings.SettingName}=Pkcs11 uses the " +
+                $"{Pkcs11VaultOptions.SectionName} settings).", exception);
+        }
         catch (InvalidOperationException exception)
         {
             throw new InvalidOperationException($"{exception.Message} So {consequence} ({MasterKeyWrappings.SettingName}=Pkcs11 uses the " +

@@ -106,8 +106,7 @@ internal sealed class Pkcs11Token : IDisposable
     {
         if (attempt > 0)
         {
-            throw new InvalidOperationException(
-                $"The {Name} is not available: {exception.RV}.", exception);
+            throw new VaultUnavailableException(Name, $"The {Name} is not available: {exception.RV}.", exception);
         }
     }
 
@@ -193,7 +192,7 @@ internal sealed class Pkcs11Token : IDisposable
             }
             catch (Exception exception) when (exception is Pkcs11Exception or UnmanagedException or DllNotFoundException)
             {
-                throw new InvalidOperationException(
+                throw new VaultUnavailableException($"PKCS#11 library '{options.Library}'",
                     $"The PKCS#11 library '{options.Library}' could not be loaded and initialised: {exception.Message}", exception);
             }
 
@@ -201,7 +200,7 @@ internal sealed class Pkcs11Token : IDisposable
             {
                 var slot = library.GetSlotList(SlotsType.WithTokenPresent)
                     .FirstOrDefault(candidate => candidate.GetTokenInfo().Label.Trim() == options.TokenLabel)
-                    ?? throw new InvalidOperationException(
+                    ?? throw new VaultUnavailableException($"PKCS#11 token '{options.TokenLabel}' ({options.Library})",
                         $"The PKCS#11 library '{options.Library}' has no token labelled '{options.TokenLabel}' " +
                         "(for SoftHSM in development: run scripts/infra.sh up).");
                 var session = slot.OpenSession(SessionType.ReadWrite);

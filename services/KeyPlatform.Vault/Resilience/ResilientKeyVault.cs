@@ -41,7 +41,7 @@ public sealed class ResilientKeyVault : IKeyVault
     {
         NpgsqlException npgsql => npgsql.IsTransient,
         TimeoutException or TimeoutRejectedException => true,
-        Gateway.VaultGatewayUnavailableException => true,
+        VaultUnavailableException => true,
         _ => false,
     };
 

@@ -99,25 +99,55 @@ public static class VaultGatewayEndpoints
     });
 
     private static Task<IResult> Import(VaultGatewayImportRequest request, IKeyVault vault, VaultGatewayImports imports, HttpContext http,
-        CancellationToken cancellationToken) => Answer(async () =>
+        ILogger<VaultGatewayImports> logger, CancellationToken cancellationToken) => Answer(async () =>
     {
         var key = request?.Key ?? throw new ArgumentException("The request has no key.");
         using var rsa = key.ToRsa();
         var info = await vault.ImportAsync(new VaultKeyName(Required(request!.Name, "name")), Owner(request.Owner), rsa, cancellationToken);
-        await imports.RecordAsync(info.KeyId, Client(http), CancellationToken.None);
-        return Results.Ok(VaultGatewayKeyInfo.From(info));
+        return await RecordedAsync(vault, imports, logger, info, Client(http));
     });
 
     private static Task<IResult> ImportByok(VaultGatewayImportByokRequest request, IKeyVault vault, VaultGatewayImports imports, HttpContext http,
-        CancellationToken cancellationToken) => Answer(async () =>
+        ILogger<VaultGatewayImports> logger, CancellationToken cancellationToken) => Answer(async () =>
     {
         var byok = VaultGatewayEncoding.Decode(request?.Byok, "byok");
         var imported = await vault.ImportByokAsync(new VaultKeyName(Required(request!.Name, "name")), Owner(request.Owner), byok,
             Required(request.Thumbprint, "thumbprint"), cancellationToken);
         if (imported.IsRefused) return Refused(imported.Refusal!);
-        await imports.RecordAsync(imported.Value.KeyId, Client(http), CancellationToken.None);
-        return Results.Ok(VaultGatewayKeyInfo.From(imported.Value));
+        return await RecordedAsync(vault, imports, logger, imported.Value, Client(http));
     });
+
+    /// <summary>An import answers only once its ownership record is stored: a key the client cannot later delete must not be
+    /// left behind. If the record fails, the key is deleted again (best effort; what stays is an orphan the reconciliation
+    /// of decision 0016 removes) and the answer is a 503: nothing was imported, the client may try again.</summary>
+    private static async Task<IResult> RecordedAsync(IKeyVault vault, VaultGatewayImports imports, ILogger logger, VaultKeyInfo info,
+        string client)
+    {
+        try
+        {
+            await imports.RecordAsync(info.KeyId, client, CancellationToken.None);
+            return Results.Ok(VaultGatewayKeyInfo.From(info));
+        }
+        catch (Exception recordFailure)
+        {
+            try
+            {
+                await vault.DeleteAsync(info.KeyId, CancellationToken.None);
+            }
+            catch (Exception deleteFailure)
+            {
+                // Types only: a lower layer's message is not ours to vouch for.
+                logger.LogWarning(
+                    "Vault key {VaultKeyId} imported for client {Client} could not be recorded ({RecordFailure}) nor deleted again ({DeleteFailure}); the orphan reconciliation will remove it.",
+                    info.KeyId, client, recordFailure.GetType().Name, deleteFailure.GetType().Name);
+                return Unavailable("The import could not be recorded and its key could not be deleted again; try again.", null);
+            }
+
+            logger.LogWarning("Vault key {VaultKeyId} imported for client {Client} could not be recorded ({RecordFailure}); deleted again.",
+                info.KeyId, client, recordFailure.GetType().Name);
+            return Unavailable("The import could not be recorded, so its key was deleted again; nothing was imported. Try again.", null);
+        }
+    }
 
     private static Task<IResult> SignByokChallenge(VaultGatewaySignByokChallengeRequest request, IKeyVault vault,
         CancellationToken cancellationToken) => Answer(async () =>
@@ -135,21 +165,22 @@ public static class VaultGatewayEndpoints
         var keyId = Required(request?.Kid, "kid");
         var client = Client(http);
         if (!await imports.ImportedByAsync(keyId, client, cancellationToken))
-        {
-            var problem = new ProblemDetails
-            {
-                Status = StatusCodes.Status403Forbidden,
-                Title = "Not allowed for this vault gateway client",
-                Detail = $"Client '{client}' deletes only keys it imported through the vault gateway; '{keyId}' is not one.",
-            };
-            problem.Extensions["rule"] = Rules.Authorization;
-            return Results.Problem(problem);
-        }
+            return DeleteForbidden($"Client '{client}' deletes only keys it imported through the vault gateway; '{keyId}' is not one.");
+        // After a successful unlock the import is the ring's live key (U1): deleting it would destroy the tenant's key.
+        if (await imports.NamedByAKeyRingAsync(keyId, cancellationToken))
+            return DeleteForbidden($"'{keyId}' was imported by client '{client}' but a tenant key ring has taken it in; only KeyService deletes it.");
 
         // The record stays: a repeated delete of the same key answers false, as the port says.
         var deleted = await vault.DeleteAsync(keyId, cancellationToken);
         return Results.Ok(new VaultGatewayDeleted(deleted));
     });
+
+    private static IResult DeleteForbidden(string detail)
+    {
+        var problem = new ProblemDetails { Status = StatusCodes.Status403Forbidden, Title = "Not allowed for this vault gateway client", Detail = detail };
+        problem.Extensions["rule"] = Rules.Authorization;
+        return Results.Problem(problem);
+    }
 
     /// <summary>The port's answers that are not values, as ProblemDetails that name them; a store that stays unavailable after
     /// the store's own retries is a 503 the client retries (idempotent calls only).</summary>
@@ -184,10 +215,36 @@ public static class VaultGatewayEndpoints
         {
             return Problem(StatusCodes.Status400BadRequest, Rules.Validation, VaultGatewayError.InvalidArgument, e.Message);
         }
+        catch (System.Text.Json.JsonException e)
+        {
+            // A body read apart (wrap): the reader's own message may quote the body, which holds a data key; only the path is told.
+            return Problem(StatusCodes.Status400BadRequest, Rules.Validation, VaultGatewayError.InvalidArgument,
+                $"The request body is not valid JSON for this operation (at {e.Path ?? "$"}).");
+        }
+        catch (VaultUnavailableException e)
+        {
+            return Unavailable(e.Message, e.Store);
+        }
         catch (Exception e) when (ResilientKeyVault.IsTransient(e))
         {
-            return Problem(StatusCodes.Status503ServiceUnavailable, null, VaultGatewayError.StoreUnavailable,
-                $"The key store is unavailable ({e.GetType().Name}).");
+            return Unavailable($"The key store is unavailable ({e.GetType().Name}).", null);
+        }
+    }
+
+    private static IResult Unavailable(string detail, string? store)
+    {
+        var problem = Problem(StatusCodes.Status503ServiceUnavailable, Rules.VaultUnavailable, VaultGatewayError.StoreUnavailable, detail,
+            store is null ? [] : [(VaultGatewayProtocol.StoreExtension, store)]);
+        return new RetryAfter(problem);
+    }
+
+    /// <summary>A 503 that says when to try again (<see cref="VaultUnavailableProblems.RetryAfterSeconds"/>).</summary>
+    private sealed class RetryAfter(IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = VaultUnavailableProblems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
         }
     }
 
@@ -229,10 +286,7 @@ public static class VaultGatewayEndpoints
     /// <summary>A wrapKey request without its value (read apart, as bytes).</summary>
     private sealed record VaultGatewayKeyReference(string? Kid, VaultGatewayOwner? Owner, string? Thumbprint)
     {
-        public VaultKeyReference Reference => new(
-            string.IsNullOrWhiteSpace(Kid) ? throw new ArgumentException("'kid' is required.", "kid") : Kid,
-            (Owner ?? throw new ArgumentException("The request names no owner.")).ToOwner(),
-            string.IsNullOrWhiteSpace(Thumbprint) ? throw new ArgumentException("'thumbprint' is required.", "thumbprint") : Thumbprint);
+        public VaultKeyReference Reference => VaultGatewayOwner.Reference(Kid, Owner, Thumbprint);
     }
 
     /// <summary>JSON written from bytes that are zeroed once sent.</summary>

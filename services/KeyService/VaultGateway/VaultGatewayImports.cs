@@ -1,3 +1,4 @@
+using KeyPlatform.KeyService.TenantKeys;
 using Marten;
 
 namespace KeyPlatform.KeyService.VaultGateway;
@@ -6,7 +7,8 @@ namespace KeyPlatform.KeyService.VaultGateway;
 /// unlock). KeyService's own document; the key id is the vault's.</summary>
 public sealed record VaultGatewayImport(string Id, string Client, DateTimeOffset ImportedAt);
 
-/// <summary>Which client imported which key (<see cref="VaultGatewayImport"/>), in KeyService's schema.</summary>
+/// <summary>Which client imported which key (<see cref="VaultGatewayImport"/>), in KeyService's schema, and whether a key ring
+/// has taken it in since (then it is the tenant's key, no longer the client's to delete).</summary>
 public sealed class VaultGatewayImports(IDocumentStore store, TimeProvider time)
 {
     public async Task RecordAsync(string keyId, string client, CancellationToken cancellationToken)
@@ -20,5 +22,15 @@ public sealed class VaultGatewayImports(IDocumentStore store, TimeProvider time)
     {
         await using var session = store.QuerySession();
         return await session.LoadAsync<VaultGatewayImport>(keyId, cancellationToken) is { } import && import.Client == client;
+    }
+
+    /// <summary>Whether any tenant key ring's events name this vault key (<see cref="KeyAdded"/>, <see cref="KeyReinstated"/>):
+    /// an unlock's import becomes the ring's live key once KeyService reinstates it (U1). Read from the event store, not the
+    /// ring documents, so a projection being rebuilt cannot make a live key look deletable.</summary>
+    public async Task<bool> NamedByAKeyRingAsync(string keyId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        return await session.Events.QueryRawEventDataOnly<KeyReinstated>().AnyAsync(e => e.VaultKeyId == keyId, cancellationToken)
+               || await session.Events.QueryRawEventDataOnly<KeyAdded>().AnyAsync(e => e.VaultKeyId == keyId, cancellationToken);
     }
 }

@@ -76,9 +76,10 @@ public sealed class AzureKeyVaultRegistrationTests
 
         using var host = BuildHost(server, new ContractCredential(), options => options.MaxRetries = 1);
 
-        var failure = await Should.ThrowAsync<AzureKeyVaultRequestException>(() => host.StartAsync());
+        var unavailable = await Should.ThrowAsync<VaultUnavailableException>(() => host.StartAsync());
 
-        failure.Status.ShouldBe(503);
+        unavailable.Store.ShouldContain(server.VaultUri.Host);
+        unavailable.InnerException.ShouldBeOfType<AzureKeyVaultRequestException>().Status.ShouldBe(503);
         server.Requests.Count.ShouldBe(2);
     }
 

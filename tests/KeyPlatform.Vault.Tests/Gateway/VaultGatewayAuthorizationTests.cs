@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using KeyPlatform.KeyService.TenantKeys;
 using KeyPlatform.Vault.Gateway;
 using KeyPlatform.Vault.Tests.Support;
 using Npgsql;
@@ -90,6 +91,25 @@ public sealed class VaultGatewayAuthorizationTests(VaultGatewayHost host) : ICla
         var itsOwn = await client.ImportAsync(new VaultKeyName("unlock of a cycle"), Contoso, key);
         (await client.DeleteAsync(itsOwn.KeyId)).ShouldBeTrue();
         (await host.Database.Vault.ExistsAsync(itsOwn.KeyId)).ShouldBeFalse();
+    }
+
+    [Fact, Trait("Rule", "U1")]
+    public async Task TenantLock_may_not_delete_its_import_once_a_key_ring_reinstated_it_403_and_the_key_survives_U1()
+    {
+        using var key = TestKeys.Rsa2048();
+        var client = host.Client(VaultGatewayClients.TenantLock);
+        var unlocking = await client.ImportAsync(new VaultKeyName("unlock of a cycle"), Contoso, key);
+        await host.AppendAsync(TenantKeyRing.StreamKey("contoso", "westeurope"),
+            new KeyReinstated("key-1", unlocking.KeyId, "cycle-1", DateTimeOffset.UtcNow));
+
+        using var response = await host.Http(Credential(VaultGatewayClients.TenantLock))
+            .PostAsJsonAsync(VaultGatewayProtocol.DeletePath, new VaultGatewayDeleteRequest(unlocking.KeyId));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await RuleAsync(response)).ShouldBe("AUTHZ");
+        (await host.Database.Vault.ExistsAsync(unlocking.KeyId)).ShouldBeTrue();
+        await Should.ThrowAsync<VaultGatewayRefusedException>(() => client.DeleteAsync(unlocking.KeyId));
+        (await host.Database.Vault.ExistsAsync(unlocking.KeyId)).ShouldBeTrue();
     }
 
     [Fact, Trait("Rule", "AUTHZ")]

@@ -28,6 +28,11 @@ public sealed class VaultGatewayHost : IAsyncLifetime
 
     public VaultDatabase Database { get; } = new();
 
+    /// <summary>The schema of the gateway's Marten documents (its import records).</summary>
+    public string MartenSchema { get; }
+
+    public VaultGatewayHost() => MartenSchema = Database.NewSchemaName();
+
     public async Task InitializeAsync()
     {
         await Database.InitializeAsync();
@@ -44,7 +49,8 @@ public sealed class VaultGatewayHost : IAsyncLifetime
         builder.Services.AddMarten(marten =>
         {
             marten.Connection(VaultDatabase.ConnectionString);
-            marten.DatabaseSchemaName = Database.NewSchemaName();
+            marten.DatabaseSchemaName = MartenSchema;
+            marten.Events.StreamIdentity = JasperFx.Events.StreamIdentity.AsString; // as KeyService's streams
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddAuthentication();
@@ -69,6 +75,14 @@ public sealed class VaultGatewayHost : IAsyncLifetime
     /// <summary>The gateway adapter as <paramref name="client"/> has it (behind the resilient decorator, as registered).</summary>
     public IKeyVault Client(string client, string? secret = null) =>
         new ResilientKeyVault(new VaultGatewayKeyVault(Http($"{client}:{secret ?? SecretOf(client)}"), client));
+
+    /// <summary>Appends KeyService events to a stream of the gateway's store, as KeyService's handlers do.</summary>
+    public async Task AppendAsync(string streamKey, params object[] events)
+    {
+        await using var session = _app!.Services.GetRequiredService<IDocumentStore>().LightweightSession();
+        session.Events.Append(streamKey, events);
+        await session.SaveChangesAsync();
+    }
 
     public static string SecretOf(string client) =>
         client == VaultGatewayClients.TenantLock ? TenantLockSecret : EnvironmentEncryptionSecret;

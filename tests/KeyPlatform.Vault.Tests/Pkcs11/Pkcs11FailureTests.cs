@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using KeyPlatform.Vault.Pkcs11;
+using KeyPlatform.Vault.Resilience;
 using KeyPlatform.Vault.Tests.Support;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
@@ -34,11 +35,14 @@ public sealed class Pkcs11FailureTests(SoftHsmToken token) : IClassFixture<SoftH
 
         options.TokenLabel = "removed-token";   // what the slot shows after the token was pulled: no token of that label
         FinaliseLibrary();
-        var unwrap = await Should.ThrowAsync<InvalidOperationException>(() => vault.UnwrapAsync(info.Reference, wrapped.Ciphertext, wrapped.Algorithm));
-        var wrap = await Should.ThrowAsync<InvalidOperationException>(() => vault.WrapAsync(info.Reference, dataKey));
+        var unwrap = await Should.ThrowAsync<VaultUnavailableException>(() => vault.UnwrapAsync(info.Reference, wrapped.Ciphertext, wrapped.Algorithm));
+        var wrap = await Should.ThrowAsync<VaultUnavailableException>(() => vault.WrapAsync(info.Reference, dataKey));
 
         unwrap.Message.ShouldContain("no token labelled 'removed-token'");
         wrap.Message.ShouldContain("no token labelled 'removed-token'");
+        // An outage, not a refusal: transient (retried) and a 503 at the gateway and the services' HTTP edges.
+        unwrap.Store.ShouldContain("removed-token");
+        ResilientKeyVault.IsTransient(wrap).ShouldBeTrue();
         options.TokenLabel = label;
         using var unwrapped = await vault.UnwrapAsync(info.Reference, wrapped.Ciphertext, wrapped.Algorithm);
         unwrapped.PlaintextKey.ShouldBe(dataKey);

@@ -249,7 +249,7 @@ public sealed class Pkcs11KeyVaultTests(SoftHsmToken token) : IClassFixture<Soft
         using var withoutToken = new Pkcs11KeyVault(noToken);
 
         Should.Throw<InvalidOperationException>(withoutLibrary.Connect).Message.ShouldContain("Vault:Pkcs11:Library");
-        Should.Throw<InvalidOperationException>(withoutToken.Connect).Message.ShouldContain("no token labelled 'no-such-token'");
+        Should.Throw<VaultUnavailableException>(withoutToken.Connect).Message.ShouldContain("no token labelled 'no-such-token'");
     }
 
     [Fact, Trait("Rule", "V1")]
