@@ -118,22 +118,28 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
     [Trait("Rule", "V3")]
     public async Task Completions_of_several_tenants_hold_every_record_lock_in_one_order_and_do_not_deadlock_V3()
     {
-        var (tenants, environments) = (new List<string>(), new List<string>());
+        // The two completions run concurrently, so which one reaches the lambda first is not known: each environment's
+        // ledger is found by the environment, not by the order of the calls.
+        var completed = new System.Collections.Concurrent.ConcurrentDictionary<string, CompleteTenantKeyApplication>();
         var failures = await CompleteTwiceInCrossingOrdersAsync((rewrapper, session, first, second) =>
         {
-            tenants.AddRange([first.TenantId, second.TenantId]);
-            environments.AddRange([first.EnvironmentId, second.EnvironmentId]);
+            completed[first.EnvironmentId] = first;
+            completed[second.EnvironmentId] = second;
             return rewrapper.CompleteApplicationsAsync(session, [first, second], CancellationToken.None);
         });
 
         failures.ShouldBeEmpty();
-        for (var i = 0; i < 2; i++)
+        completed.Count.ShouldBe(2);
+        foreach (var (i, application) in Ledgers.Select((environment, i) => (i, completed[environment])))
         {
-            await platform.WaitForStatusAsync(tenants[i], environments[i],
+            await platform.WaitForStatusAsync(application.TenantId, application.EnvironmentId,
                 s => s is { State: EnvironmentState.Active, Protection: EnvironmentProtection.TenantKey }, "Active under the tenant key");
-            (await platform.ReadOkAsync(tenants[i], environments[i], "ledger")).ShouldBe($"ledger {i}");
+            (await platform.ReadOkAsync(application.TenantId, application.EnvironmentId, "ledger")).ShouldBe($"ledger {i}");
         }
     }
+
+    /// <summary>The environments <see cref="CompleteTwiceInCrossingOrdersAsync"/> made, in order: the i-th holds "ledger i".</summary>
+    private List<string> Ledgers { get; } = [];
 
     private static bool IsDeadlock(Exception e) =>
         e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected } || (e.InnerException is { } inner && IsDeadlock(inner));
@@ -152,6 +158,7 @@ public sealed class FreshDataKeyTests(PlatformFixture platform)
             var environment = await platform.RegisterAsync(tenant);
             await platform.WriteOkAsync(tenant, environment, "ledger", $"ledger {i}");
             applications.Add(new CompleteTenantKeyApplication(tenant, PlatformFixture.Region, environment));
+            Ledgers.Add(environment);
         }
 
         var stopped = platform.Environments;
