@@ -68,14 +68,8 @@ public static class KeyVaultServiceCollectionExtensions
 
             return vault;
         });
-        services.AddSingleton<IKeyVault>(provider => new ResilientKeyVault(
-            provider.GetRequiredService<Pkcs11KeyVault>(),
-            shared.Resilience,
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetService<ILogger<ResilientKeyVault>>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
-        KeyVaultHealthCheck.Register(services, KeyVaultHealthCheck.StoreName(VaultProvider.Pkcs11),
-            (provider, cancellationToken) => provider.GetRequiredService<Pkcs11KeyVault>().ExistsAsync(ReadinessProbeKeyId, cancellationToken));
+        AddResilientStore<Pkcs11KeyVault>(services, shared.Resilience, KeyVaultHealthCheck.StoreName(VaultProvider.Pkcs11),
+            (vault, cancellationToken) => vault.ExistsAsync(ReadinessProbeKeyId, cancellationToken));
         return services;
     }
 
@@ -94,15 +88,9 @@ public static class KeyVaultServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(provider => new AzureKeyVaultAdapter(
             azure, provider.GetRequiredService<TimeProvider>(), provider.GetService<ILogger<AzureKeyVaultAdapter>>()));
-        services.AddSingleton<IKeyVault>(provider => new ResilientKeyVault(
-            provider.GetRequiredService<AzureKeyVaultAdapter>(),
-            shared.Resilience,
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetService<ILogger<ResilientKeyVault>>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
+        AddResilientStore<AzureKeyVaultAdapter>(services, shared.Resilience, KeyVaultHealthCheck.StoreName(VaultProvider.AzureKeyVault),
+            (vault, cancellationToken) => vault.CheckReachableAsync(cancellationToken));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AzureKeyVaultStartupCheck>());
-        KeyVaultHealthCheck.Register(services, KeyVaultHealthCheck.StoreName(VaultProvider.AzureKeyVault),
-            (provider, cancellationToken) => provider.GetRequiredService<AzureKeyVaultAdapter>().CheckReachableAsync(cancellationToken));
         return services;
     }
 
@@ -145,14 +133,8 @@ public static class KeyVaultServiceCollectionExtensions
             provider.GetRequiredService<VaultGatewayOptions>().Client,
             shared.Resilience.AttemptTimeout,
             provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IKeyVault>(provider => new ResilientKeyVault(
-            provider.GetRequiredService<VaultGatewayKeyVault>(),
-            shared.Resilience,
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetService<ILogger<ResilientKeyVault>>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
-        KeyVaultHealthCheck.Register(services, KeyVaultHealthCheck.StoreName(VaultProvider.Gateway),
-            (provider, cancellationToken) => provider.GetRequiredService<VaultGatewayKeyVault>().GetInfoAsync(cancellationToken));
+        AddResilientStore<VaultGatewayKeyVault>(services, shared.Resilience, KeyVaultHealthCheck.StoreName(VaultProvider.Gateway),
+            (vault, cancellationToken) => vault.GetInfoAsync(cancellationToken));
         return services;
     }
 
@@ -176,16 +158,25 @@ public static class KeyVaultServiceCollectionExtensions
             var masterKey = MasterKeyLoader.Load(options, developmentKeyAllowed);
             return new LocalKeyVault(options, masterKey, provider.GetRequiredService<TimeProvider>());
         });
+        var store = KeyVaultHealthCheck.StoreName(VaultProvider.Local,
+            options.MasterKeyWrapping == MasterKeyWrapping.Pkcs11 ? options.Pkcs11.TokenLabel : null);
+        AddResilientStore<LocalKeyVault>(services, options.Resilience, store,
+            (vault, cancellationToken) => vault.ExistsAsync(ReadinessProbeKeyId, cancellationToken));
+        return services;
+    }
+
+    /// <summary>What every store gets: <see cref="IKeyVault"/> as the resilient decorator over it (one per process), the
+    /// start-up check that opens it, and the readiness check that probes it under the name <paramref name="storeName"/>.</summary>
+    private static void AddResilientStore<TStore>(IServiceCollection services, VaultResilienceOptions resilience, string storeName,
+        Func<TStore, CancellationToken, Task> probe) where TStore : class, IKeyVault
+    {
         services.AddSingleton<IKeyVault>(provider => new ResilientKeyVault(
-            provider.GetRequiredService<LocalKeyVault>(),
-            options.Resilience,
+            provider.GetRequiredService<TStore>(),
+            resilience,
             provider.GetRequiredService<TimeProvider>(),
             provider.GetService<ILogger<ResilientKeyVault>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyVaultStartupCheck>());
-        var store = KeyVaultHealthCheck.StoreName(VaultProvider.Local,
-            options.MasterKeyWrapping == MasterKeyWrapping.Pkcs11 ? options.Pkcs11.TokenLabel : null);
-        KeyVaultHealthCheck.Register(services, store,
-            (provider, cancellationToken) => provider.GetRequiredService<LocalKeyVault>().ExistsAsync(ReadinessProbeKeyId, cancellationToken));
-        return services;
+        KeyVaultHealthCheck.Register(services, storeName,
+            (provider, cancellationToken) => probe(provider.GetRequiredService<TStore>(), cancellationToken));
     }
 }
