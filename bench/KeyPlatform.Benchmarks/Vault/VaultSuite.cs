@@ -98,7 +98,7 @@ internal sealed class VaultSuite(BenchOptions options) : ISuite
               "RSA-OAEP-SHA1 (all SoftHSM does), on a private SoftHSM token made for the run (softhsm2-util --init-token in a " +
               "temporary directory: the shared token stays untouched); raw = C_Decrypt / C_Encrypt through Pkcs11Interop on the " +
               "same key, one session per thread, handle held. The adapter keeps each key's handle per connection (decision " +
-              "0018): an unwrap is a C_Decrypt on it, a wrap a C_GetAttributeValue of the label (the object still exists) and a " +
+              "0018): an unwrap is a C_Decrypt on it, a wrap one C_GetAttributeValue of the label in one token call (the object still exists) and a " +
               ".NET RSA encrypt with the public key read once. \"More keys\": that many other RSA-2048 private-key objects are " +
               "created on the token for the rows that say so (and destroyed after them, every run). Rewrap: every environment's " +
               "data key, wrapped under the old key beforehand, is unwrapped and wrapped under the new key through the port, two " +

@@ -155,8 +155,8 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
             {
                 plaintext = Decrypt(session, found.Handle, ciphertext, padding);
             }
-            catch (Exception exception) when (exception is Pkcs11Exception { RV: var rv } && IsObjectGone(rv)
-                || exception is CryptographicException && !StillThere(session, found))
+            catch (Exception exception) when (exception is Pkcs11Exception { RV: var rv } && KeyObjects.IsObjectGone(rv)
+                || exception is CryptographicException && !objects.StillThere(session, found))
             {
                 // The kept handle no longer names this key (destroyed, maybe by another process): search once more, which
                 // reports the key not found when it is gone.
@@ -447,7 +447,7 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
 
     /// <summary>
     /// <c>C_Decrypt</c> with RSA-OAEP (the two mechanisms are made once: the token only reads them). A destroyed object's
-    /// handle fails with its <see cref="Pkcs11Exception"/> (<see cref="IsObjectGone"/>); other refusals are crypto failures.
+    /// handle fails with its <see cref="Pkcs11Exception"/> (<see cref="KeyObjects.IsObjectGone"/>); other refusals are crypto failures.
     /// </summary>
     private byte[] Decrypt(ISession session, IObjectHandle handle, byte[] ciphertext, RSAEncryptionPadding padding)
     {
@@ -460,15 +460,12 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
         {
             return session.Decrypt(mechanism, handle, ciphertext);
         }
-        catch (Pkcs11Exception exception) when (!Pkcs11Token.IsConnectionLost(exception.RV) && !IsObjectGone(exception.RV))
+        catch (Pkcs11Exception exception) when (!Pkcs11Token.IsConnectionLost(exception.RV) && !KeyObjects.IsObjectGone(exception.RV))
         {
             // Wrong key, altered ciphertext, or an OAEP hash the token does not do (SoftHSM: SHA-256 gives CKR_ARGUMENTS_BAD).
             throw new CryptographicException($"The token did not unwrap the data key with RSA-OAEP ({hash}): {exception.RV}.", exception);
         }
     }
-
-    /// <summary>What a token answers for a handle whose object was destroyed (by any process) or never was.</summary>
-    private static bool IsObjectGone(CKR value) => value is CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID;
 
     /// <summary>
     /// The key a wrap or unwrap may use: it is on the token, it wraps data keys, and it is the key the caller expects (owner
@@ -495,26 +492,9 @@ public sealed class Pkcs11KeyVault : IKeyVault, IDisposable
             : throw new VaultKeyOwnershipException(expected, $"its thumbprint is {found.Key.Thumbprint}.");
     }
 
-    /// <summary>The key object, by its kept handle once the token confirms it (<see cref="StillThere"/>), else by a search.</summary>
+    /// <summary>The key object, by its kept handle once the token confirms it (<see cref="KeyObjects.StillThere"/>), else by a search.</summary>
     private KeyObject? Validated(ISession session, KeyObjects objects, string keyId) =>
-        objects.Cached(keyId) is { } kept && StillThere(session, kept) ? kept : Lookup(session, objects, keyId);
-
-    /// <summary>
-    /// Whether the handle still names this key's object: <c>C_GetAttributeValue</c> of its label, one cheap call, fails on a
-    /// destroyed object (SoftHSM checks the object's file on every call) and shows a handle the token gave to another object.
-    /// </summary>
-    private static bool StillThere(ISession session, KeyObject kept)
-    {
-        try
-        {
-            return string.Equals(session.GetAttributeValue(kept.Handle, [CKA.CKA_LABEL])[0].GetValueAsString(), kept.Key.KeyId,
-                StringComparison.Ordinal);
-        }
-        catch (Pkcs11Exception exception) when (IsObjectGone(exception.RV))
-        {
-            return false;
-        }
-    }
+        objects.Cached(keyId) is { } kept && objects.StillThere(session, kept) ? kept : Lookup(session, objects, keyId);
 
     /// <summary>Searches the token for the key's object (<c>C_FindObjects</c> by label) and keeps what it finds, or forgets the key.</summary>
     private KeyObject? Lookup(ISession session, KeyObjects objects, string keyId)

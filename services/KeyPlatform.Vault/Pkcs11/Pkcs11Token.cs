@@ -160,6 +160,7 @@ internal sealed class Pkcs11Token : IDisposable
         private readonly IPkcs11Library _library;
         private readonly ISlot _slot;
         private readonly ISession _loginSession;
+        private readonly ObjectLabels _labels;
         private readonly ConcurrentBag<ISession> _idle = [];
         private int _inUse;
         private int _retired;
@@ -168,9 +169,10 @@ internal sealed class Pkcs11Token : IDisposable
         /// <summary>The key objects found through this connection; gone with it.</summary>
         public KeyObjects Keys { get; }
 
-        private Connection(IPkcs11Library library, ISlot slot, ISession loginSession)
+        private Connection(IPkcs11Library library, ISlot slot, ISession loginSession, ObjectLabels labels)
         {
-            Keys = new KeyObjects();
+            Keys = new KeyObjects(labels);
+            _labels = labels;
             _library = library;
             _slot = slot;
             _loginSession = loginSession;
@@ -219,7 +221,7 @@ internal sealed class Pkcs11Token : IDisposable
                         $"The PKCS#11 token '{options.TokenLabel}' refused the configured PIN ({exception.RV}).", exception);
                 }
 
-                return new Connection(library, slot, session);
+                return new Connection(library, slot, session, ObjectLabels.For(options.Library));
             }
             catch
             {
@@ -281,6 +283,7 @@ internal sealed class Pkcs11Token : IDisposable
 
             Quietly(_loginSession.Logout);
             Quietly(_loginSession.Dispose);
+            _labels.Dispose();
             Quietly(_library.Dispose);
         }
 
