@@ -88,7 +88,10 @@ public static class KeyVaultServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(provider => new AzureKeyVaultAdapter(
             azure, provider.GetRequiredService<TimeProvider>(), provider.GetService<ILogger<AzureKeyVaultAdapter>>()));
-        AddResilientStore<AzureKeyVaultAdapter>(services, shared.Resilience, KeyVaultHealthCheck.StoreName(VaultProvider.AzureKeyVault),
+        // Azure.Core's pipeline retries 408, 429, 5xx and network faults already (Retry-After honoured, Vault:AzureKeyVault:MaxRetries):
+        // the decorator only bounds the call, or each of its retries would run the pipeline's again (up to 16 requests).
+        var bounded = new VaultResilienceOptions { MaxRetryAttempts = 0, BaseDelay = shared.Resilience.BaseDelay, AttemptTimeout = shared.Resilience.AttemptTimeout };
+        AddResilientStore<AzureKeyVaultAdapter>(services, bounded, KeyVaultHealthCheck.StoreName(VaultProvider.AzureKeyVault),
             (vault, cancellationToken) => vault.CheckReachableAsync(cancellationToken));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AzureKeyVaultStartupCheck>());
         return services;

@@ -45,9 +45,14 @@ public sealed class ResilientKeyVault : IKeyVault
         _ => false,
     };
 
-    private static ResiliencePipeline BuildPipeline(VaultResilienceOptions options, TimeProvider timeProvider, ILogger logger) =>
-        new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddRetry(new RetryStrategyOptions
+    /// <summary>Retries (none when <see cref="VaultResilienceOptions.MaxRetryAttempts"/> is 0: a store whose client retries
+    /// already) around a timeout per attempt.</summary>
+    private static ResiliencePipeline BuildPipeline(VaultResilienceOptions options, TimeProvider timeProvider, ILogger logger)
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
                 MaxRetryAttempts = options.MaxRetryAttempts,
@@ -62,9 +67,11 @@ public sealed class ResilientKeyVault : IKeyVault
                         arguments.Outcome.Exception?.GetType().Name, arguments.AttemptNumber + 1, arguments.RetryDelay);
                     return ValueTask.CompletedTask;
                 },
-            })
-            .AddTimeout(options.AttemptTimeout)
-            .Build();
+            });
+        }
+
+        return builder.AddTimeout(options.AttemptTimeout).Build();
+    }
 
     private async Task<T> Run<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
         await _pipeline.ExecuteAsync(async token => await call(token).ConfigureAwait(false), cancellationToken)

@@ -83,6 +83,31 @@ public sealed class AzureKeyVaultRegistrationTests
         server.Requests.Count.ShouldBe(2);
     }
 
+    /// <summary>The pipeline's retries are the only ones: the resilient decorator registered over the adapter does not run
+    /// them again for a vault that stays unavailable (it would multiply the requests to a vault already in trouble).</summary>
+    [Fact, Trait("Rule", "V1")]
+    public async Task A_lasting_503_is_tried_by_the_pipeline_only_not_again_by_the_decorator_V1()
+    {
+        await using var server = await KeyVaultContractServer.StartAsync();
+        using var host = BuildHost(server, new ContractCredential(), options => options.MaxRetries = 2);
+        await host.StartAsync();
+        var vault = host.Services.GetRequiredService<IKeyVault>();
+        vault.ShouldBeOfType<ResilientKeyVault>();
+        using var tenantKey = System.Security.Cryptography.RSA.Create(2048);
+        var imported = await vault.ImportAsync(new VaultKeyName("stays unavailable"), VaultKeyOwner.Tenant("contoso", "westeurope"), tenantKey);
+        for (var i = 0; i < 20; i++)
+        {
+            server.QueueFault(503);
+        }
+
+        var before = server.Requests.Count;
+        var unavailable = await Should.ThrowAsync<VaultUnavailableException>(() => vault.GetThumbprintAsync(imported.KeyId));
+
+        unavailable.InnerException.ShouldBeOfType<AzureKeyVaultRequestException>().Status.ShouldBe(503);
+        (server.Requests.Count - before).ShouldBe(3, "1 + MaxRetries tries by the pipeline, none more");
+        await host.StopAsync();
+    }
+
     [Fact, Trait("Rule", "V1")]
     public void Options_are_read_from_the_Vault_AzureKeyVault_section_and_never_show_the_client_secret_V1()
     {
