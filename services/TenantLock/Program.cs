@@ -12,6 +12,7 @@ using KeyPlatform.TenantLock.Messaging;
 using KeyPlatform.TenantLock.TenantLocks;
 using KeyPlatform.TenantLock.TenantLocks.Deadlines;
 using KeyPlatform.TenantLock.TenantLocks.Locking;
+using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using KeyPlatform.TenantLock.TenantLocks.Observing;
 using KeyPlatform.TenantLock.TenantLocks.Unlocking;
 using KeyPlatform.TenantLock.Tenants;
@@ -30,7 +31,15 @@ public sealed class Program
             Sender = Sender.TenantLock,
             Schema = "tenant_lock",
             Queue = Queues.TenantLock,
-            ConfigureMarten = marten => marten.Projections.Snapshot<TenantLockCycle>(SnapshotLifecycle.Inline),
+            ConfigureMarten = marten =>
+            {
+                // Decision state: the lean cycle and one document per (cycle, environment), both inline with the events.
+                marten.Projections.Add(new TenantLockCycleProjection(), ProjectionLifecycle.Inline);
+                marten.Projections.Add(new LockCycleEnvironmentProjection(), ProjectionLifecycle.Inline);
+                marten.Schema.For<LockCycleEnvironment>().Index(e => e.LockCycleId);
+                // Read model (S4): the lock progress, a projection of its own.
+                marten.Projections.Add(new LockProgressProjection(), ProjectionLifecycle.Inline);
+            },
             Aggregates = new AggregateRegistry().Stream<TenantLockCycle>("tenant-lock:"),
             ConfigureConsumers = bus =>
             {

@@ -2,7 +2,6 @@ using KeyPlatform.Contracts;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.TenantLock.TenantLocks;
 using KeyPlatform.TenantLock.TenantLocks.LockProgress;
-using KeyPlatform.Testing;
 
 namespace TenantLock.Tests;
 
@@ -23,10 +22,10 @@ public sealed class TenantLockDeciderTests
     private static readonly LockRequested Requested = new(Tenant, Region, Cycle, "thumb-k1", "admin", T0, T0.AddDays(28));
 
     /// <summary>Keys locked at KeyService, env-a and env-b asked to lock.</summary>
-    private static TenantLockCycle Locking() => Given.Events<TenantLockCycle>(Requested, new KeyRingLockConfirmed(T0),
-        new EnvironmentLocksRequested(["env-a", "env-b"], T0))!;
+    private static LockSaga Locking() => LockSaga.Given(Requested, new KeyRingLockConfirmed(T0),
+        new EnvironmentLocksRequested(["env-a", "env-b"], T0));
 
-    private static TenantLockCycle Locked() => Locking()
+    private static LockSaga Locked() => Locking()
         .Apply(new EnvironmentLockConfirmed("env-a", T0)).Apply(new EnvironmentLockConfirmed("env-b", T0))
         .Apply(new KeysDeleted("k1", 2, T0)).Apply(new LockCompleted(2, 2, T0.AddMinutes(5)));
 
@@ -81,9 +80,9 @@ public sealed class TenantLockDeciderTests
     [Trait("Rule", "L3")]
     public void When_KeyService_holds_the_keys_Then_every_environment_under_the_tenant_key_is_asked_to_lock_L3()
     {
-        var cycle = Given.Events<TenantLockCycle>(Requested)!;
+        var cycle = LockSaga.Given(Requested);
 
-        var decision = TenantLockDecider.Decide(cycle, new ObserveKeyRingLockStarted(), ["env-a", "env-b"], T0);
+        var decision = TenantLockDecider.Decide(cycle, new ObserveKeyRingLockStarted(), ["env-a", "env-b"], cycle.NotYetLocked, T0);
 
         decision.Events[0].ShouldBeOfType<KeyRingLockConfirmed>();
         decision.Events[1].ShouldBeOfType<EnvironmentLocksRequested>().EnvironmentIds.ShouldBe(["env-a", "env-b"]);
@@ -93,10 +92,10 @@ public sealed class TenantLockDeciderTests
     [Trait("Rule", "L3")]
     public void An_environment_learned_late_is_noted_before_the_keys_are_held_and_locked_with_the_others_L3()
     {
-        var cycle = Given.Events<TenantLockCycle>(Requested)!;
+        var cycle = LockSaga.Given(Requested);
 
-        var noted = TenantLockDecider.Decide(cycle, new ObserveEnvironmentUnderTenantKey("env-late"), T0).Events.ShouldHaveSingleItem();
-        var decision = TenantLockDecider.Decide(cycle.Apply((EnvironmentNoted)noted), new ObserveKeyRingLockStarted(), ["env-a"], T0);
+        var noted = TenantLockDecider.Decide(cycle, new ObserveEnvironmentUnderTenantKey("env-late"), cycle.StatusOf("env-late"), T0).Events.ShouldHaveSingleItem();
+        var decision = TenantLockDecider.Decide(cycle.Apply((EnvironmentNoted)noted), new ObserveKeyRingLockStarted(), ["env-a"], cycle.Apply((EnvironmentNoted)noted).NotYetLocked, T0);
 
         decision.Events[1].ShouldBeOfType<EnvironmentLocksRequested>().EnvironmentIds.ShouldBe(["env-a", "env-late"], ignoreOrder: true);
     }
@@ -105,25 +104,25 @@ public sealed class TenantLockDeciderTests
     [Trait("Rule", "L3")]
     public void An_environment_learned_after_the_keys_are_held_is_asked_to_lock_at_once_also_after_completion_L3()
     {
-        TenantLockDecider.Decide(Locking(), new ObserveEnvironmentUnderTenantKey("env-late"), T0).Events.ShouldHaveSingleItem()
+        TenantLockDecider.Decide(Locking(), new ObserveEnvironmentUnderTenantKey("env-late"), Locking().StatusOf("env-late"), T0).Events.ShouldHaveSingleItem()
             .ShouldBeOfType<EnvironmentLocksRequested>().EnvironmentIds.ShouldBe(["env-late"]);
-        TenantLockDecider.Decide(Locked(), new ObserveEnvironmentUnderTenantKey("env-late"), T0).Events.ShouldHaveSingleItem()
+        TenantLockDecider.Decide(Locked(), new ObserveEnvironmentUnderTenantKey("env-late"), Locked().StatusOf("env-late"), T0).Events.ShouldHaveSingleItem()
             .ShouldBeOfType<EnvironmentLocksRequested>();
-        TenantLockDecider.Decide(Locking(), new ObserveEnvironmentUnderTenantKey("env-a"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(Locking(), new ObserveEnvironmentUnderTenantKey("env-a"), Locking().StatusOf("env-a"), T0).Events.ShouldBeEmpty();
     }
 
     [Fact]
     [Trait("Rule", "L3")]
     public void When_KeyService_refuses_Then_the_cycle_ends_with_nothing_locked_L3()
     {
-        var cycle = Given.Events<TenantLockCycle>(Requested)!;
+        var cycle = LockSaga.Given(Requested);
 
         var refused = TenantLockDecider.Decide(cycle, new ObserveKeyRingLockRefused("L2", "changed", null), T0).Events.ShouldHaveSingleItem();
 
         var after = cycle.Apply((LockRefused)refused);
         after.Phase.ShouldBe(LockPhase.Refused);
         after.IsOpen.ShouldBeFalse();
-        TenantLockDecider.Decide(after, new ObserveKeyRingLockStarted(), ["env-a"], T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(after, new ObserveKeyRingLockStarted(), ["env-a"], after.NotYetLocked, T0).Events.ShouldBeEmpty();
     }
 
     [Fact]
@@ -131,24 +130,24 @@ public sealed class TenantLockDeciderTests
     public void The_lock_completes_once_every_environment_is_locked_and_the_keys_are_deleted_in_any_order_L4()
     {
         var cycle = Locking();
-        var afterA = cycle.Apply((EnvironmentLockConfirmed)TenantLockDecider.Decide(cycle, new ObserveEnvironmentLocked("env-a"), T0).Events.Single());
+        var afterA = cycle.Apply((EnvironmentLockConfirmed)TenantLockDecider.Decide(cycle, new ObserveEnvironmentLocked("env-a"), cycle.StatusOf("env-a"), T0).Events.Single());
         var keys = TenantLockDecider.Decide(afterA, new ObserveKeysDeleted("k1", 2), T0).Events;
         keys.ShouldHaveSingleItem();
         var afterKeys = afterA.Apply((KeysDeleted)keys[0]);
 
-        var last = TenantLockDecider.Decide(afterKeys, new ObserveEnvironmentLocked("env-b"), T0.AddMinutes(3));
+        var last = TenantLockDecider.Decide(afterKeys, new ObserveEnvironmentLocked("env-b"), afterKeys.StatusOf("env-b"), T0.AddMinutes(3));
 
         last.Events[1].ShouldBe(new LockCompleted(2, 2, T0.AddMinutes(3)));
-        TenantLockDecider.Decide(afterKeys, new ObserveEnvironmentLocked("env-a"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(afterKeys, new ObserveEnvironmentLocked("env-a"), afterKeys.StatusOf("env-a"), T0).Events.ShouldBeEmpty();
     }
 
     [Fact]
     [Trait("Rule", "L4")]
     public void Keys_deleted_before_the_saga_saw_the_lock_start_still_complete_a_lock_without_environments_L4()
     {
-        var cycle = Given.Events<TenantLockCycle>(Requested, new KeysDeleted("k1", 1, T0))!;
+        var cycle = LockSaga.Given(Requested, new KeysDeleted("k1", 1, T0));
 
-        var decision = TenantLockDecider.Decide(cycle, new ObserveKeyRingLockStarted(), [], T0);
+        var decision = TenantLockDecider.Decide(cycle, new ObserveKeyRingLockStarted(), [], cycle.NotYetLocked, T0);
 
         decision.Events.Last().ShouldBeOfType<LockCompleted>();
     }
@@ -159,14 +158,14 @@ public sealed class TenantLockDeciderTests
     {
         var cycle = Locking().Apply(new EnvironmentLockConfirmed("env-a", T0)).Apply(new KeysDeleted("k1", 2, T0));
 
-        var decision = TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "L3", "under the platform key"), T0.AddMinutes(2));
+        var decision = TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "L3", "under the platform key"), cycle.StatusOf("env-b"), T0.AddMinutes(2));
 
         decision.Events[0].ShouldBe(new EnvironmentLeftLock("env-b", "L3", "under the platform key", T0.AddMinutes(2)));
         decision.Events[1].ShouldBe(new LockCompleted(1, 2, T0.AddMinutes(2)));
         var after = cycle.Apply((EnvironmentLeftLock)decision.Events[0]);
         after.NotYetLocked.ShouldBeEmpty();
-        TenantLockDecider.Decide(after, new ObserveEnvironmentLockRefused("env-b", "L3", "again"), T0).Events.ShouldBeEmpty();
-        TenantLockDecider.Decide(after, new ObserveEnvironmentUnderTenantKey("env-b"), T0).Events.ShouldHaveSingleItem()
+        TenantLockDecider.Decide(after, new ObserveEnvironmentLockRefused("env-b", "L3", "again"), after.StatusOf("env-b"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(after, new ObserveEnvironmentUnderTenantKey("env-b"), after.StatusOf("env-b"), T0).Events.ShouldHaveSingleItem()
             .ShouldBeOfType<EnvironmentLocksRequested>().EnvironmentIds.ShouldBe(["env-b"]);
     }
 
@@ -176,9 +175,9 @@ public sealed class TenantLockDeciderTests
     {
         var cycle = Locking().Apply(new EnvironmentLockConfirmed("env-a", T0));
 
-        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "AUTHZ", "who?"), T0).Events.ShouldBeEmpty();
-        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-a", "L3", "late"), T0).Events.ShouldBeEmpty();
-        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "NOT_FOUND", "gone"), T0).Events
+        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "AUTHZ", "who?"), cycle.StatusOf("env-b"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-a", "L3", "late"), cycle.StatusOf("env-a"), T0).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(cycle, new ObserveEnvironmentLockRefused("env-b", "NOT_FOUND", "gone"), cycle.StatusOf("env-b"), T0).Events
             .ShouldHaveSingleItem().ShouldBeOfType<EnvironmentLeftLock>();
     }
 
@@ -188,13 +187,13 @@ public sealed class TenantLockDeciderTests
     {
         var cycle = Locking().Apply(new EnvironmentLockConfirmed("env-a", T0));
 
-        var decision = TenantLockDecider.Decide(cycle, new LockTimeLimitReached(), T0.AddHours(1));
+        var decision = TenantLockDecider.Decide(cycle, new LockTimeLimitReached(), cycle.NotYetLocked, T0.AddHours(1));
 
         var timedOut = decision.Events[0].ShouldBeOfType<LockTimedOut>();
         timedOut.EnvironmentsNotLocked.ShouldBe(["env-b"]);
         timedOut.KeysDeleted.ShouldBeFalse();
         decision.Events[1].ShouldBeOfType<EnvironmentLocksRequested>().EnvironmentIds.ShouldBe(["env-b"]);
-        TenantLockDecider.Decide(Locked(), new LockTimeLimitReached(), T0.AddHours(1)).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(Locked(), new LockTimeLimitReached(), Locked().NotYetLocked, T0.AddHours(1)).Events.ShouldBeEmpty();
     }
 
     [Fact]
@@ -238,7 +237,7 @@ public sealed class TenantLockDeciderTests
         after.Phase.ShouldBe(LockPhase.Locked);
         after.KeyUnlockFailure.ShouldBe("The key is no longer in the vault.");
         after.KeyUnlockFailedAt.ShouldBe(T0.AddHours(2));
-        LockProgressView.From(after, Rules).KeyUnlockFailure.ShouldBe("The key is no longer in the vault.");
+        LockProgressView.From(after.Progress, after.NotYetLocked, Rules).KeyUnlockFailure.ShouldBe("The key is no longer in the vault.");
         TenantLockDecider.Decide(after, Request(), Keys, Rules, T0.AddHours(3)).Refusal!.Rule.ShouldBe(KeyPlatform.Contracts.Rules.L5);
         var again = TenantLockDecider.Decide(after, new RequestKeyUnlock("thumb-k1", "vault-newer", true, "admin"), Rules, T0.AddHours(3));
         again.Events.ShouldHaveSingleItem().ShouldBe(new KeyUnlockRequested("thumb-k1", "vault-newer", "admin", T0.AddHours(3)));
@@ -264,8 +263,8 @@ public sealed class TenantLockDeciderTests
         var active = keyUnlocked.Apply((KeyUnlocked)decision.Events.Single());
         active.StillLocked.ShouldBe(["env-a", "env-b"]);
 
-        var afterA = active.Apply((EnvironmentUnlockObserved)TenantLockDecider.Decide(active, new ObserveEnvironmentUnlocked("env-a"), T0.AddHours(3)).Events.Single());
-        var last = TenantLockDecider.Decide(afterA, new ObserveEnvironmentUnlocked("env-b"), T0.AddHours(4));
+        var afterA = active.Apply((EnvironmentUnlockObserved)TenantLockDecider.Decide(active, new ObserveEnvironmentUnlocked("env-a"), active.StatusOf("env-a"), T0.AddHours(3)).Events.Single());
+        var last = TenantLockDecider.Decide(afterA, new ObserveEnvironmentUnlocked("env-b"), afterA.StatusOf("env-b"), T0.AddHours(4));
 
         last.Events[1].ShouldBe(new LockCycleClosed(2, 0, T0.AddHours(4)));
     }
@@ -283,11 +282,11 @@ public sealed class TenantLockDeciderTests
         var cycle = Locked().Apply(new KeyUnlockRequested("thumb-k1", "v", "admin", T0)).Apply(new KeyUnlocked(T0))
             .Apply(new EnvironmentUnlockObserved("env-a", T0.AddDays(1)));
 
-        var warning = TenantLockDecider.Decide(cycle, new DeletionWarningDue(7), T0.AddDays(21)).Events.ShouldHaveSingleItem()
+        var warning = TenantLockDecider.Decide(cycle, new DeletionWarningDue(7), cycle.StillLocked, T0.AddDays(21)).Events.ShouldHaveSingleItem()
             .ShouldBeOfType<DeletionWarningIssued>();
         warning.EnvironmentIds.ShouldBe(["env-b"]);
         warning.DeletionDueAt.ShouldBe(T0.AddDays(28));
-        TenantLockDecider.Decide(cycle, new DeletionDue(), T0.AddDays(28)).Events.ShouldHaveSingleItem()
+        TenantLockDecider.Decide(cycle, new DeletionDue(), cycle.StillLocked, T0.AddDays(28)).Events.ShouldHaveSingleItem()
             .ShouldBeOfType<LockedEnvironmentDeletionRequested>().EnvironmentIds.ShouldBe(["env-b"]);
     }
 
@@ -299,8 +298,8 @@ public sealed class TenantLockDeciderTests
             .Apply(new EnvironmentUnlockObserved("env-a", T0)).Apply(new EnvironmentUnlockObserved("env-b", T0))
             .Apply(new LockCycleClosed(2, 0, T0));
 
-        TenantLockDecider.Decide(closed, new DeletionWarningDue(1), T0.AddDays(27)).Events.ShouldBeEmpty();
-        TenantLockDecider.Decide(closed, new DeletionDue(), T0.AddDays(28)).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(closed, new DeletionWarningDue(1), closed.StillLocked, T0.AddDays(27)).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(closed, new DeletionDue(), closed.StillLocked, T0.AddDays(28)).Events.ShouldBeEmpty();
     }
 
     [Fact]
@@ -310,7 +309,7 @@ public sealed class TenantLockDeciderTests
         var keyUnlocked = Locked().Apply(new KeyUnlockRequested("thumb-k1", "v", "admin", T0)).Apply(new KeyUnlocked(T0))
             .Apply(new EnvironmentUnlockObserved("env-a", T0));
 
-        var decision = TenantLockDecider.Decide(keyUnlocked, new ObserveEnvironmentDeleted("env-b"), T0.AddDays(28));
+        var decision = TenantLockDecider.Decide(keyUnlocked, new ObserveEnvironmentDeleted("env-b"), keyUnlocked.StatusOf("env-b"), T0.AddDays(28));
 
         decision.Events[1].ShouldBe(new LockCycleClosed(1, 1, T0.AddDays(28)));
     }
@@ -319,10 +318,10 @@ public sealed class TenantLockDeciderTests
     [Trait("Rule", "U3")]
     public void A_cycle_whose_locked_environments_were_all_deleted_closes_before_any_unlock_U3_L7()
     {
-        var afterA = Locked().Apply((EnvironmentDeletionObserved)TenantLockDecider.Decide(Locked(), new ObserveEnvironmentDeleted("env-a"), T0.AddDays(28))
+        var afterA = Locked().Apply((EnvironmentDeletionObserved)TenantLockDecider.Decide(Locked(), new ObserveEnvironmentDeleted("env-a"), Locked().StatusOf("env-a"), T0.AddDays(28))
             .Events.ShouldHaveSingleItem());
 
-        var last = TenantLockDecider.Decide(afterA, new ObserveEnvironmentDeleted("env-b"), T0.AddDays(28));
+        var last = TenantLockDecider.Decide(afterA, new ObserveEnvironmentDeleted("env-b"), afterA.StatusOf("env-b"), T0.AddDays(28));
 
         last.Events[1].ShouldBe(new LockCycleClosed(0, 2, T0.AddDays(28)));
         afterA.Apply((EnvironmentDeletionObserved)last.Events[0]).Apply((LockCycleClosed)last.Events[1]).IsOpen.ShouldBeFalse();
@@ -332,10 +331,10 @@ public sealed class TenantLockDeciderTests
     [Trait("Rule", "U3")]
     public void A_lock_that_locked_no_environment_stays_open_for_the_key_unlock_U3()
     {
-        var lockedNothing = Given.Events<TenantLockCycle>(Requested, new KeyRingLockConfirmed(T0), new KeysDeleted("k1", 1, T0),
-            new LockCompleted(0, 1, T0))!;
+        var lockedNothing = LockSaga.Given(Requested, new KeyRingLockConfirmed(T0), new KeysDeleted("k1", 1, T0),
+            new LockCompleted(0, 1, T0));
 
-        TenantLockDecider.Decide(lockedNothing, new DeletionDue(), T0.AddDays(28)).Events.ShouldBeEmpty();
+        TenantLockDecider.Decide(lockedNothing, new DeletionDue(), lockedNothing.StillLocked, T0.AddDays(28)).Events.ShouldBeEmpty();
         lockedNothing.IsOpen.ShouldBeTrue();
         TenantLockDecider.CanUnlockKey(lockedNothing, "thumb-k1", true, Rules, T0.AddHours(2)).ShouldBeNull();
     }

@@ -86,8 +86,11 @@ public static class DashboardEndpoints
                 var keys = upstream.KeyInventoryAsync(tenantId, authorization, http.RequestAborted);
                 var environments = upstream.EnvironmentsAsync(tenantId, authorization, http.RequestAborted);
                 var cycles = await session.CyclesOfAsync(tenantId, http.RequestAborted);
-                var locks = Panel<IReadOnlyList<DashboardLockCycle>>.Ok(cycles.Take(LockCyclesShown)
-                    .Select(c => new DashboardLockCycle(LockProgressView.From(c, rules), c.RequestedAt + rules.LockProcessLimit)).ToList());
+                var shown = new List<DashboardLockCycle>();
+                foreach (var progress in cycles.Take(LockCyclesShown))
+                    shown.Add(new DashboardLockCycle(await session.ViewAsync(progress, rules, http.RequestAborted),
+                        progress.RequestedAt + rules.LockProcessLimit));
+                var locks = Panel<IReadOnlyList<DashboardLockCycle>>.Ok(shown);
                 return Results.Ok(new TenantDashboardView(tenantId, time.GetUtcNow(), await keys, await environments, locks));
             })
             .Produces<TenantDashboardView>()

@@ -1,5 +1,6 @@
 using KeyPlatform.Contracts.Environments;
 using KeyPlatform.TenantLock.TenantLocks;
+using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using Marten;
 
 namespace KeyPlatform.TenantLock.Facts;
@@ -49,9 +50,17 @@ public static class TenantLockFactsQueries
         return environments.Order(StringComparer.Ordinal).ToList();
     }
 
-    public static async Task<TenantLockCycle?> CurrentCycleAsync(this IQuerySession session, string tenantId, string region, CancellationToken ct)
+    public static Task<TenantLockCycle?> CurrentCycleAsync(this IQuerySession session, string tenantId, string region, CancellationToken ct) =>
+        session.CurrentAsync<TenantLockCycle>(tenantId, region, ct);
+
+    /// <summary>S4: the lock progress (read model) of the tenant's latest cycle in the region.</summary>
+    public static Task<LockProgress?> CurrentProgressAsync(this IQuerySession session, string tenantId, string region, CancellationToken ct) =>
+        session.CurrentAsync<LockProgress>(tenantId, region, ct);
+
+    private static async Task<T?> CurrentAsync<T>(this IQuerySession session, string tenantId, string region, CancellationToken ct)
+        where T : notnull
     {
         var index = await session.LoadAsync<LockIndex>(ActiveKeyFactsDocument.KeyFor(tenantId, region), ct);
-        return index?.CurrentCycleId is { } id ? await session.LoadAsync<TenantLockCycle>(id, ct) : null;
+        return index?.CurrentCycleId is { } id ? await session.LoadAsync<T>(id, ct) : default;
     }
 }

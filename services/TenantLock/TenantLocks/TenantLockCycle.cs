@@ -16,34 +16,27 @@ public enum LockPhase
     Refused,
 }
 
-/// <summary>The saga's state, rebuilt from its stream and kept inline as the lock progress document (S4).</summary>
+/// <summary>The saga's decision state: only what <see cref="TenantLockDecider"/> reads (phase, times, key facts and the
+/// counts of the cycle's environments), kept inline by Marten. It holds no list of environments, so it does not grow with
+/// them: each environment's place in the cycle is its own <see cref="LockCycleEnvironment"/> document, derived from the
+/// same events, and the dashboard reads <see cref="LockProgress.LockProgress"/>, a projection of its own.</summary>
 public sealed record TenantLockCycle(
     string Id,
     string TenantId,
     string Region,
-    string LockCycleId,
     string Thumbprint,
-    string RequestedBy,
     DateTimeOffset RequestedAt,
     DateTimeOffset DeletionDueAt,
     LockPhase Phase,
-    IReadOnlyList<string> Environments,
-    IReadOnlyList<string> LockedEnvironments,
-    IReadOnlyList<string> UnlockedEnvironments,
-    IReadOnlyList<string> DeletedEnvironments,
-    int KeysDeleted,
-    bool KeysLocked,
-    DateTimeOffset? CompletedAt = null,
-    DateTimeOffset? TimedOutAt = null,
-    string? RefusalRule = null,
-    string? RefusalReason = null,
-    DateTimeOffset? ClosedAt = null,
-    int WarningsIssued = 0,
-    string? LockedKeyId = null,
-    string? KeyUnlockFailure = null,
-    DateTimeOffset? KeyUnlockFailedAt = null)
+    LockCycleCounts Environments,
+    int KeysDeleted = 0,
+    bool KeysLocked = false,
+    string? LockedKeyId = null)
 {
     private const string StreamPrefix = "tenant-lock:";
+
+    /// <summary>The lock cycle id is its stream key, so every message about the cycle finds its stream.</summary>
+    public string LockCycleId => Id;
 
     public static string StreamKey(string tenantId, string region, int cycleNumber) =>
         $"{StreamPrefix}{tenantId}:{region}:{cycleNumber}";
@@ -56,63 +49,63 @@ public sealed record TenantLockCycle(
         return (withoutNumber[StreamPrefix.Length..split], withoutNumber[(split + 1)..]);
     }
 
-    /// <summary>Environments locked by this cycle and not yet unlocked or deleted.</summary>
-    public IReadOnlyList<string> StillLocked =>
-        LockedEnvironments.Except(UnlockedEnvironments).Except(DeletedEnvironments).ToList();
-
-    /// <summary>Environments this cycle asked to lock that have not confirmed yet (deleted ones excepted).</summary>
-    public IReadOnlyList<string> NotYetLocked => Environments.Except(LockedEnvironments).Except(DeletedEnvironments).ToList();
-
     public bool IsOpen => Phase is not (LockPhase.Closed or LockPhase.Refused);
 
-    /// <summary>The lock cycle id is its stream key, so every message about the cycle finds its stream.</summary>
-    public static TenantLockCycle Create(LockRequested requested) => new(
-        requested.LockCycleId, requested.TenantId, requested.Region,
-        requested.LockCycleId, requested.Thumbprint, requested.RequestedBy, requested.RequestedAt, requested.DeletionDueAt,
-        LockPhase.Requested, [], [], [], [], 0, false);
+    /// <summary>The one fold of a cycle's events, used by Marten (<see cref="TenantLockCycleProjection"/>), the decider and
+    /// the tests. The first event is <see cref="LockRequested"/>; an event the state does not depend on leaves it as it is.</summary>
+    public static TenantLockCycle? Fold(TenantLockCycle? state, object @event)
+    {
+        if (state is null)
+            return @event is LockRequested requested
+                ? new TenantLockCycle(requested.LockCycleId, requested.TenantId, requested.Region, requested.Thumbprint,
+                    requested.RequestedAt, requested.DeletionDueAt, LockPhase.Requested, LockCycleCounts.None)
+                : null;
+        return @event switch
+        {
+            KeyRingLockConfirmed => state with { Phase = LockPhase.Locking },
+            LockRefused => state with { Phase = LockPhase.Refused },
+            KeysDeleted deleted => state with { KeysLocked = true, KeysDeleted = deleted.Count, LockedKeyId = deleted.LockedKeyId },
+            LockCompleted => state with { Phase = LockPhase.Locked },
+            KeyUnlockRequested => state with { Phase = LockPhase.UnlockingKey },
+            // U1: the reinstall failed; the key is still out of use, so the cycle is Locked again.
+            KeyUnlockFailed => state with { Phase = LockPhase.Locked },
+            KeyUnlocked => state with { Phase = LockPhase.KeyUnlocked },
+            LockCycleClosed => state with { Phase = LockPhase.Closed },
+            _ => state with { Environments = state.Environments.Fold(@event) },
+        };
+    }
+}
 
-    public TenantLockCycle Apply(KeyRingLockConfirmed _) => this with { Phase = LockPhase.Locking };
+/// <summary>How many of the cycle's environments are where: the decision's view of them, without their ids. Each change
+/// follows from one event, whose fields say where the environment was before (the decider read it from the environment's
+/// <see cref="LockCycleEnvironment"/> document), so these counts and those documents are two folds of the same events.</summary>
+/// <param name="Listed">On the cycle's list (asked, noted, locked, unlocked or deleted; not those that left it).</param>
+/// <param name="NotYetLocked">On the list and not locked yet (asked or noted).</param>
+/// <param name="Locked">Confirmed locked by this cycle, ever (also those unlocked or deleted since).</param>
+/// <param name="StillLocked">Locked and not yet unlocked or deleted.</param>
+public sealed record LockCycleCounts(int Listed, int NotYetLocked, int Locked, int StillLocked, int Unlocked, int Deleted)
+{
+    public static readonly LockCycleCounts None = new(0, 0, 0, 0, 0, 0);
 
-    public TenantLockCycle Apply(EnvironmentLocksRequested requested) =>
-        this with { Environments = Environments.Union(requested.EnvironmentIds).ToList() };
+    public LockCycleCounts Fold(object @event) => @event switch
+    {
+        EnvironmentNoted => this with { Listed = Listed + 1, NotYetLocked = NotYetLocked + 1 },
+        EnvironmentLocksRequested requested => Join(requested.EnvironmentIds.Count - requested.AlreadyListed),
+        EnvironmentLeftLock => this with { Listed = Listed - 1, NotYetLocked = NotYetLocked - 1 },
+        EnvironmentLockConfirmed { WasListed: true } => this with
+        {
+            NotYetLocked = NotYetLocked - 1, Locked = Locked + 1, StillLocked = StillLocked + 1,
+        },
+        EnvironmentLockConfirmed => this with { Listed = Listed + 1, Locked = Locked + 1, StillLocked = StillLocked + 1 },
+        EnvironmentUnlockObserved => this with { StillLocked = StillLocked - 1, Unlocked = Unlocked + 1 },
+        EnvironmentDeletionObserved deleted => deleted.Was switch
+        {
+            LockCycleEnvironmentStatus.Asked => this with { NotYetLocked = NotYetLocked - 1, Deleted = Deleted + 1 },
+            LockCycleEnvironmentStatus.Locked => this with { StillLocked = StillLocked - 1, Deleted = Deleted + 1 },
+            _ => this with { Deleted = Deleted + 1 },
+        },
+        _ => this,
+    };
 
-    public TenantLockCycle Apply(EnvironmentNoted noted) =>
-        this with { Environments = Environments.Union([noted.EnvironmentId]).ToList() };
-
-    public TenantLockCycle Apply(LockRefused refused) =>
-        this with { Phase = LockPhase.Refused, RefusalRule = refused.Rule, RefusalReason = refused.Reason };
-
-    public TenantLockCycle Apply(EnvironmentLeftLock left) =>
-        this with { Environments = Environments.Where(id => id != left.EnvironmentId).ToList() };
-
-    public TenantLockCycle Apply(EnvironmentLockConfirmed locked) =>
-        this with { LockedEnvironments = LockedEnvironments.Union([locked.EnvironmentId]).ToList() };
-
-    public TenantLockCycle Apply(KeysDeleted deleted) =>
-        this with { KeysLocked = true, KeysDeleted = deleted.Count, LockedKeyId = deleted.LockedKeyId };
-
-    public TenantLockCycle Apply(LockCompleted completed) => this with { Phase = LockPhase.Locked, CompletedAt = completed.CompletedAt };
-
-    public TenantLockCycle Apply(LockTimedOut timedOut) => this with { TimedOutAt = timedOut.TimedOutAt };
-
-    public TenantLockCycle Apply(KeyUnlockRequested _) =>
-        this with { Phase = LockPhase.UnlockingKey, KeyUnlockFailure = null, KeyUnlockFailedAt = null };
-
-    /// <summary>U1: the reinstall failed; the key is still out of use, so the cycle is Locked again and the last failure is shown.</summary>
-    public TenantLockCycle Apply(KeyUnlockFailed failed) =>
-        this with { Phase = LockPhase.Locked, KeyUnlockFailure = failed.Reason, KeyUnlockFailedAt = failed.FailedAt };
-
-    public TenantLockCycle Apply(KeyUnlocked _) => this with { Phase = LockPhase.KeyUnlocked };
-
-    public TenantLockCycle Apply(EnvironmentUnlockObserved unlocked) =>
-        this with { UnlockedEnvironments = UnlockedEnvironments.Union([unlocked.EnvironmentId]).ToList() };
-
-    public TenantLockCycle Apply(EnvironmentDeletionObserved deleted) =>
-        this with { DeletedEnvironments = DeletedEnvironments.Union([deleted.EnvironmentId]).ToList() };
-
-    public TenantLockCycle Apply(DeletionWarningIssued _) => this with { WarningsIssued = WarningsIssued + 1 };
-
-    public TenantLockCycle Apply(LockedEnvironmentDeletionRequested _) => this;
-
-    public TenantLockCycle Apply(LockCycleClosed closed) => this with { Phase = LockPhase.Closed, ClosedAt = closed.ClosedAt };
+    private LockCycleCounts Join(int joined) => this with { Listed = Listed + joined, NotYetLocked = NotYetLocked + joined };
 }

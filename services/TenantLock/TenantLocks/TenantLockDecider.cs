@@ -69,26 +69,28 @@ public static class TenantLockDecider
             command.RequestedBy, now, now + rules.LockedEnvironmentDeletion));
     }
 
-    /// <summary>L3: KeyService holds the keys; lock every environment under the tenant key now.</summary>
+    /// <summary>L3: KeyService holds the keys; lock every environment under the tenant key now, with those noted while the
+    /// lock waited (<paramref name="noted"/>: the cycle's environments asked or noted so far).</summary>
     public static Decision Decide(TenantLockCycle cycle, ObserveKeyRingLockStarted _, IReadOnlyList<string> environmentsUnderTenantKey,
-        DateTimeOffset now)
+        IReadOnlyList<string> noted, DateTimeOffset now)
     {
         if (cycle.Phase != LockPhase.Requested) return Decision.Nothing;
         var confirmed = new KeyRingLockConfirmed(now);
-        var after = cycle.Apply(confirmed);
-        var toLock = environmentsUnderTenantKey.Union(cycle.Environments).ToList();
+        var after = Fold(cycle, confirmed);
+        var toLock = environmentsUnderTenantKey.Union(noted).ToList();
         if (toLock.Count == 0) return CompleteIfDone(after, now, confirmed);
-        var requested = new EnvironmentLocksRequested(toLock, now);
+        var requested = new EnvironmentLocksRequested(toLock, now, AlreadyListed: noted.Count);
         return Decision.Emit(confirmed, requested);
     }
 
     /// <summary>L3: the saga's list of environments under the tenant key is learned from events and can lag. An environment
     /// that shows up while the lock waits for KeyService is noted for the lock; once the keys are held, it is asked to
     /// lock at once (also after the lock completed: its data key cannot be unwrapped any more, but it must not stay
-    /// online either).</summary>
-    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentUnderTenantKey observed, DateTimeOffset now)
+    /// online either). <paramref name="status"/> is the environment's on this cycle (null: never on it).</summary>
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentUnderTenantKey observed, LockCycleEnvironmentStatus? status,
+        DateTimeOffset now)
     {
-        if (cycle.Environments.Contains(observed.EnvironmentId)) return Decision.Nothing;
+        if (status is not (null or LockCycleEnvironmentStatus.Left)) return Decision.Nothing;
         return cycle.Phase switch
         {
             LockPhase.Requested => Decision.Emit(new EnvironmentNoted(observed.EnvironmentId, now)),
@@ -102,47 +104,53 @@ public static class TenantLockDecider
             ? Decision.Emit(new LockRefused(refused.Rule, refused.Reason, refused.AllowedAt, now))
             : Decision.Nothing;
 
-    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentLocked locked, DateTimeOffset now)
+    /// <summary>A repeated confirmation of an environment already counted (locked, unlocked since, or deleted) decides nothing.</summary>
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentLocked locked, LockCycleEnvironmentStatus? status, DateTimeOffset now)
     {
-        if (cycle.LockedEnvironments.Contains(locked.EnvironmentId)) return Decision.Nothing;
-        var confirmed = new EnvironmentLockConfirmed(locked.EnvironmentId, now);
-        return CompleteIfDone(cycle.Apply(confirmed), now, confirmed);
+        if (status is LockCycleEnvironmentStatus.Locked or LockCycleEnvironmentStatus.Unlocked or LockCycleEnvironmentStatus.Deleted)
+            return Decision.Nothing;
+        var confirmed = new EnvironmentLockConfirmed(locked.EnvironmentId, now, WasListed: status == LockCycleEnvironmentStatus.Asked);
+        return CompleteIfDone(Fold(cycle, confirmed), now, confirmed);
     }
 
     /// <summary>L3: a refused lock step is a decision input. An environment refused because it is no longer under the tenant
     /// key (L3) or no longer the tenant's (not found) leaves the list, so the lock can complete without it; it is asked
     /// again if it comes back under the tenant key. Any other refusal keeps it on the list, reported by L5.</summary>
-    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentLockRefused refused, DateTimeOffset now)
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentLockRefused refused, LockCycleEnvironmentStatus? status,
+        DateTimeOffset now)
     {
-        if (refused.Rule is not (Rules.L3 or Rules.NotFound) || !cycle.NotYetLocked.Contains(refused.EnvironmentId)) return Decision.Nothing;
+        if (refused.Rule is not (Rules.L3 or Rules.NotFound) || status != LockCycleEnvironmentStatus.Asked) return Decision.Nothing;
         var left = new EnvironmentLeftLock(refused.EnvironmentId, refused.Rule, refused.Reason, now);
-        return CompleteIfDone(cycle.Apply(left), now, left);
+        return CompleteIfDone(Fold(cycle, left), now, left);
     }
 
     public static Decision Decide(TenantLockCycle cycle, ObserveKeysDeleted deleted, DateTimeOffset now)
     {
         if (cycle.KeysLocked) return Decision.Nothing;
         var keysDeleted = new KeysDeleted(deleted.LockedKeyId, deleted.Count, now);
-        return CompleteIfDone(cycle.Apply(keysDeleted), now, keysDeleted);
+        return CompleteIfDone(Fold(cycle, keysDeleted), now, keysDeleted);
     }
 
-    /// <summary>L5: the lock has not finished within its limit: report what is left and ask again for it.</summary>
-    public static Decision Decide(TenantLockCycle cycle, LockTimeLimitReached _, DateTimeOffset now)
+    /// <summary>L5: the lock has not finished within its limit: report what is left (<paramref name="notYetLocked"/>) and ask
+    /// again for it.</summary>
+    public static Decision Decide(TenantLockCycle cycle, LockTimeLimitReached _, IReadOnlyList<string> notYetLocked, DateTimeOffset now)
     {
         if (cycle.Phase is not (LockPhase.Requested or LockPhase.Locking)) return Decision.Nothing;
-        var remaining = cycle.NotYetLocked;
-        var events = new List<object> { new LockTimedOut(remaining, cycle.KeysLocked, now) };
-        if (remaining.Count > 0 && cycle.Phase == LockPhase.Locking) events.Add(new EnvironmentLocksRequested(remaining, now));
+        var events = new List<object> { new LockTimedOut(notYetLocked, cycle.KeysLocked, now) };
+        if (notYetLocked.Count > 0 && cycle.Phase == LockPhase.Locking) events.Add(AskAgain(notYetLocked, now));
         return Decision.Emit([.. events]);
     }
 
     /// <summary>L5: an operator or admin resumes a lock that has not finished: ask again for what is left.</summary>
-    public static Decision Decide(TenantLockCycle? cycle, ResumeLock _, DateTimeOffset now) =>
-        cycle is { Phase: LockPhase.Locking } && cycle.NotYetLocked.Count > 0
-            ? Decision.Emit(new EnvironmentLocksRequested(cycle.NotYetLocked, now))
+    public static Decision Decide(TenantLockCycle? cycle, ResumeLock _, IReadOnlyList<string> notYetLocked, DateTimeOffset now) =>
+        cycle is { Phase: LockPhase.Locking } && notYetLocked.Count > 0
+            ? Decision.Emit(AskAgain(notYetLocked, now))
             : cycle is null
                 ? Decision.Refuse(Refusal.NotFound("There is no lock to resume."))
                 : Decision.Nothing;
+
+    private static EnvironmentLocksRequested AskAgain(IReadOnlyList<string> notYetLocked, DateTimeOffset now) =>
+        new(notYetLocked, now, AlreadyListed: notYetLocked.Count);
 
     /// <summary>U1, L5, L6: only once the lock finished, not before the minimum time locked, only with the locking key.</summary>
     public static Refusal? CanUnlockKey(TenantLockCycle? cycle, string provedThumbprint, bool acknowledgeRisk, TenantLockRules rules,
@@ -175,7 +183,7 @@ public static class TenantLockDecider
         if (cycle.Phase != LockPhase.UnlockingKey
             || !string.Equals(cycle.Thumbprint, activated.Thumbprint, StringComparison.OrdinalIgnoreCase)) return Decision.Nothing;
         var unlocked = new KeyUnlocked(now);
-        return CloseIfDone(cycle.Apply(unlocked), now, unlocked);
+        return CloseIfDone(Fold(cycle, unlocked), now, unlocked);
     }
 
     /// <summary>U1: KeyService could not install the locking key again. The failure is recorded on the cycle, which is
@@ -185,56 +193,60 @@ public static class TenantLockDecider
     {
         if (cycle.Phase != LockPhase.UnlockingKey || (cycle.LockedKeyId is not null && cycle.LockedKeyId != failed.KeyId)) return Decision.Nothing;
         var unlockFailed = new KeyUnlockFailed(failed.KeyId, failed.Reason, now);
-        return CloseIfDone(cycle.Apply(unlockFailed), now, unlockFailed);
+        return CloseIfDone(Fold(cycle, unlockFailed), now, unlockFailed);
     }
 
-    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentUnlocked unlocked, DateTimeOffset now)
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentUnlocked unlocked, LockCycleEnvironmentStatus? status,
+        DateTimeOffset now)
     {
-        if (!cycle.StillLocked.Contains(unlocked.EnvironmentId)) return Decision.Nothing;
+        if (status != LockCycleEnvironmentStatus.Locked) return Decision.Nothing;
         var observed = new EnvironmentUnlockObserved(unlocked.EnvironmentId, now);
-        return CloseIfDone(cycle.Apply(observed), now, observed);
+        return CloseIfDone(Fold(cycle, observed), now, observed);
     }
 
-    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentDeleted deleted, DateTimeOffset now)
+    public static Decision Decide(TenantLockCycle cycle, ObserveEnvironmentDeleted deleted, LockCycleEnvironmentStatus? status,
+        DateTimeOffset now)
     {
-        if (!cycle.Environments.Contains(deleted.EnvironmentId) || cycle.DeletedEnvironments.Contains(deleted.EnvironmentId))
+        if (status is not ({ } was and (LockCycleEnvironmentStatus.Asked or LockCycleEnvironmentStatus.Locked or LockCycleEnvironmentStatus.Unlocked)))
             return Decision.Nothing;
-        var observed = new EnvironmentDeletionObserved(deleted.EnvironmentId, now);
-        var after = cycle.Apply(observed);
+        var observed = new EnvironmentDeletionObserved(deleted.EnvironmentId, now, was);
+        var after = Fold(cycle, observed);
         return cycle.Phase == LockPhase.Locking
             ? CompleteIfDone(after, now, observed)
             : CloseIfDone(after, now, observed);
     }
 
-    /// <summary>L7: warn while environments are still locked.</summary>
-    public static Decision Decide(TenantLockCycle cycle, DeletionWarningDue warning, DateTimeOffset now) =>
-        cycle.IsOpen && cycle.StillLocked.Count > 0
-            ? Decision.Emit(new DeletionWarningIssued(warning.DaysLeft, cycle.StillLocked, cycle.DeletionDueAt, now))
+    /// <summary>L7: warn while environments are still locked (<paramref name="stillLocked"/>).</summary>
+    public static Decision Decide(TenantLockCycle cycle, DeletionWarningDue warning, IReadOnlyList<string> stillLocked, DateTimeOffset now) =>
+        cycle.IsOpen && stillLocked.Count > 0
+            ? Decision.Emit(new DeletionWarningIssued(warning.DaysLeft, stillLocked, cycle.DeletionDueAt, now))
             : Decision.Nothing;
 
     /// <summary>L7: delete the environments still locked 28 days after the lock.</summary>
-    public static Decision Decide(TenantLockCycle cycle, DeletionDue _, DateTimeOffset now) =>
-        cycle.IsOpen && cycle.StillLocked.Count > 0
-            ? Decision.Emit(new LockedEnvironmentDeletionRequested(cycle.StillLocked, now))
+    public static Decision Decide(TenantLockCycle cycle, DeletionDue _, IReadOnlyList<string> stillLocked, DateTimeOffset now) =>
+        cycle.IsOpen && stillLocked.Count > 0
+            ? Decision.Emit(new LockedEnvironmentDeletionRequested(stillLocked, now))
             : Decision.Nothing;
+
+    private static TenantLockCycle Fold(TenantLockCycle cycle, object @event) => TenantLockCycle.Fold(cycle, @event)!;
 
     // The keys may be reported deleted before the saga saw the ring's lock start: completion is checked on both.
     private static Decision CompleteIfDone(TenantLockCycle after, DateTimeOffset now, object observed) =>
-        after.Phase == LockPhase.Locking && after.KeysLocked && after.NotYetLocked.Count == 0
-            ? Decision.Emit(observed, new LockCompleted(after.LockedEnvironments.Count, after.KeysDeleted, now))
+        after.Phase == LockPhase.Locking && after.KeysLocked && after.Environments.NotYetLocked == 0
+            ? Decision.Emit(observed, new LockCompleted(after.Environments.Locked, after.KeysDeleted, now))
             : Decision.Emit(observed);
 
     // U3: the cycle closes once every environment it locked is unlocked or deleted: after the key is active again, or
     // while it is still locked if the lock locked environments and L7 (or the platform) deleted them all.
     private static Decision CloseIfDone(TenantLockCycle after, DateTimeOffset now, object observed) =>
         IsResolved(after)
-            ? Decision.Emit(observed, new LockCycleClosed(after.UnlockedEnvironments.Count, after.DeletedEnvironments.Count, now))
+            ? Decision.Emit(observed, new LockCycleClosed(after.Environments.Unlocked, after.Environments.Deleted, now))
             : Decision.Emit(observed);
 
-    private static bool IsResolved(TenantLockCycle cycle) => cycle.StillLocked.Count == 0 && cycle.Phase switch
+    private static bool IsResolved(TenantLockCycle cycle) => cycle.Environments.StillLocked == 0 && cycle.Phase switch
     {
         LockPhase.KeyUnlocked => true,
-        LockPhase.Locked => cycle.LockedEnvironments.Count > 0 && cycle.NotYetLocked.Count == 0,
+        LockPhase.Locked => cycle.Environments.Locked > 0 && cycle.Environments.NotYetLocked == 0,
         _ => false,
     };
 }

@@ -65,10 +65,10 @@ public static class TenantLockEndpoints
         lockRoutes.MapGet("/lock", async (HttpContext http, string tenantId, string region, IQuerySession session, TenantLockRules rules) =>
             {
                 if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
-                var cycle = await session.CurrentCycleAsync(tenantId, region, http.RequestAborted);
-                return cycle is null
+                var progress = await session.CurrentProgressAsync(tenantId, region, http.RequestAborted);
+                return progress is null
                     ? QueryAccess.NotFound($"Tenant '{tenantId}' has never been locked in region '{region}'.")
-                    : Results.Ok(LockProgressView.From(cycle, rules));
+                    : Results.Ok(await session.ViewAsync(progress, rules, http.RequestAborted));
             })
             .Produces<LockProgressView>()
             .ProducesRefusals(StatusCodes.Status404NotFound)
@@ -78,7 +78,9 @@ public static class TenantLockEndpoints
             {
                 if (http.RefuseUnlessReaderOf(tenantId) is { } refused) return refused;
                 var cycles = await session.CyclesOfAsync(tenantId, http.RequestAborted);
-                return Results.Ok(cycles.Select(c => LockProgressView.From(c, rules)));
+                var views = new List<LockProgressView>(cycles.Count);
+                foreach (var progress in cycles) views.Add(await session.ViewAsync(progress, rules, http.RequestAborted));
+                return Results.Ok(views);
             })
             .Produces<IReadOnlyList<LockProgressView>>()
             .ProducesRefusals()

@@ -10,8 +10,10 @@ public sealed record LockRequested(string TenantId, string Region, string LockCy
 /// <summary>KeyService accepted the lock: no key can change now; the environments are to be locked.</summary>
 public sealed record KeyRingLockConfirmed(DateTimeOffset ConfirmedAt);
 
-/// <summary>L3: lock these environments (sent as commands through the relay; sent again after a timeout).</summary>
-public sealed record EnvironmentLocksRequested(IReadOnlyList<string> EnvironmentIds, DateTimeOffset RequestedAt);
+/// <summary>L3: lock these environments (sent as commands through the relay; sent again after a timeout).
+/// <paramref name="AlreadyListed"/> of them were on the cycle's list before (noted, or asked before and not yet locked):
+/// the others join the list now (the counts of the cycle follow from this, without its list).</summary>
+public sealed record EnvironmentLocksRequested(IReadOnlyList<string> EnvironmentIds, DateTimeOffset RequestedAt, int AlreadyListed = 0);
 
 /// <summary>L3: an environment came under the tenant key (as this service learned it) while the lock was waiting for
 /// KeyService: it is in the list to lock once the keys are held.</summary>
@@ -24,7 +26,9 @@ public sealed record LockRefused(string Rule, string Reason, DateTimeOffset? All
 /// longer the tenant's): it leaves the list, and the lock completes without it.</summary>
 public sealed record EnvironmentLeftLock(string EnvironmentId, string Rule, string Reason, DateTimeOffset LeftAt);
 
-public sealed record EnvironmentLockConfirmed(string EnvironmentId, DateTimeOffset LockedAt);
+/// <summary>The environment locked for this cycle. <paramref name="WasListed"/> is false for one that was not on the list
+/// (it had left it, or was never asked): it is on the list again, locked.</summary>
+public sealed record EnvironmentLockConfirmed(string EnvironmentId, DateTimeOffset LockedAt, bool WasListed = true);
 
 /// <summary>L4: the keys are gone from the vault; the locking key is kept by thumbprint.</summary>
 public sealed record KeysDeleted(string LockedKeyId, int Count, DateTimeOffset DeletedAt);
@@ -46,7 +50,10 @@ public sealed record KeyUnlocked(DateTimeOffset UnlockedAt);
 
 public sealed record EnvironmentUnlockObserved(string EnvironmentId, DateTimeOffset UnlockedAt);
 
-public sealed record EnvironmentDeletionObserved(string EnvironmentId, DateTimeOffset DeletedAt);
+/// <summary>The environment was deleted; <paramref name="Was"/> is its status on this cycle until then (asked, locked or
+/// unlocked).</summary>
+public sealed record EnvironmentDeletionObserved(string EnvironmentId, DateTimeOffset DeletedAt,
+    LockCycleEnvironmentStatus Was = LockCycleEnvironmentStatus.Locked);
 
 /// <summary>L7: a warning before the deletion of environments still locked.</summary>
 public sealed record DeletionWarningIssued(int DaysLeft, IReadOnlyList<string> EnvironmentIds, DateTimeOffset DeletionDueAt, DateTimeOffset WarnedAt);

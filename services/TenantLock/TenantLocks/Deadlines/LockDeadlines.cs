@@ -1,4 +1,5 @@
 using KeyPlatform.ServiceDefaults.Deadlines;
+using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using Marten;
 
 namespace KeyPlatform.TenantLock.TenantLocks.Deadlines;
@@ -36,14 +37,19 @@ public sealed class LockDeadlineHandler(TimeProvider time) : IDeadlineHandler<Lo
 {
     public async Task HandleAsync(LockDeadline payload, Deadline deadline, IDocumentSession session, CancellationToken cancellationToken)
     {
+        // The environments the decision reads are read after the cycle's row is taken (see LockCycles).
+        if (!await LockCycles.TakeAsync(session, payload.LockCycleId, cancellationToken)) return;
         var stream = await session.Events.FetchForWriting<TenantLockCycle>(payload.LockCycleId, cancellationToken);
         if (stream.Aggregate is not { } cycle) return;
         var now = time.GetUtcNow();
         var decision = payload.Kind switch
         {
-            LockDeadlineKind.TimeLimit => TenantLockDecider.Decide(cycle, new LockTimeLimitReached(), now),
-            LockDeadlineKind.DeletionWarning => TenantLockDecider.Decide(cycle, new DeletionWarningDue(payload.DaysLeft), now),
-            _ => TenantLockDecider.Decide(cycle, new DeletionDue(), now),
+            LockDeadlineKind.TimeLimit => TenantLockDecider.Decide(cycle, new LockTimeLimitReached(),
+                await session.NotYetLockedAsync(cycle.Id, cancellationToken), now),
+            LockDeadlineKind.DeletionWarning => TenantLockDecider.Decide(cycle, new DeletionWarningDue(payload.DaysLeft),
+                await session.EnvironmentsAsync(cycle.Id, LockCycleEnvironmentStatus.Locked, cancellationToken), now),
+            _ => TenantLockDecider.Decide(cycle, new DeletionDue(),
+                await session.EnvironmentsAsync(cycle.Id, LockCycleEnvironmentStatus.Locked, cancellationToken), now),
         };
         stream.AppendMany(decision.Events);
     }

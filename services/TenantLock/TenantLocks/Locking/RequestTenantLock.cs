@@ -63,7 +63,7 @@ public sealed class ResumeTenantLockHandler(LockCycles cycles, IDocumentStore st
         await using var query = store.QuerySession();
         var cycle = await query.CurrentCycleAsync(command.TenantId, command.Region, cancellationToken);
         if (cycle is null) return CommandResult.Refused(Refusal.NotFound("There is no lock to resume."));
-        return await cycles.DecideAsync(cycle.Id, context, (state, now) => TenantLockDecider.Decide(state, new ResumeLock(), now),
-            cancellationToken);
+        return await cycles.DecideAsync(cycle.Id, LockCycleEnvironmentStatus.Asked, context,
+            (state, notYetLocked, now) => TenantLockDecider.Decide(state, new ResumeLock(), notYetLocked, now), cancellationToken);
     }
 }

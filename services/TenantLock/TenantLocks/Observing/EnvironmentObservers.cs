@@ -29,30 +29,30 @@ public sealed class EnvironmentObservers(IDocumentStore store, LockCycles cycles
         // L3: the list of environments to lock is learned from these events and can lag behind a lock request.
         if (changed.Protection == EnvironmentProtection.TenantKey && changed.State is not ("Deleted" or "Locked" or "Locking")
             && await CurrentCycleIdAsync(changed.TenantId, changed.Region, context.CancellationToken) is { } cycleId)
-            await cycles.DecideAsync(cycleId, BusCommandContext.From(context),
-                (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentUnderTenantKey(changed.EnvironmentId), now),
+            await cycles.DecideAsync(cycleId, changed.EnvironmentId, BusCommandContext.From(context),
+                (cycle, status, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentUnderTenantKey(changed.EnvironmentId), status, now),
                 context.CancellationToken);
     }
 
     public Task Consume(ConsumeContext<EnvironmentLocked> context) =>
         context.Message.LockCycleId is { } cycleId
-            ? cycles.DecideAsync(cycleId, BusCommandContext.From(context),
-                (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentLocked(context.Message.EnvironmentId), now),
+            ? cycles.DecideAsync(cycleId, context.Message.EnvironmentId, BusCommandContext.From(context),
+                (cycle, status, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentLocked(context.Message.EnvironmentId), status, now),
                 context.CancellationToken)
             : Task.CompletedTask;
 
     public Task Consume(ConsumeContext<EnvironmentLockRefused> context) =>
-        cycles.DecideAsync(context.Message.LockCycleId, BusCommandContext.From(context),
-            (cycle, now) => TenantLockDecider.Decide(cycle,
-                new ObserveEnvironmentLockRefused(context.Message.EnvironmentId, context.Message.Rule, context.Message.Reason), now),
+        cycles.DecideAsync(context.Message.LockCycleId, context.Message.EnvironmentId, BusCommandContext.From(context),
+            (cycle, status, now) => TenantLockDecider.Decide(cycle,
+                new ObserveEnvironmentLockRefused(context.Message.EnvironmentId, context.Message.Rule, context.Message.Reason), status, now),
             context.CancellationToken);
 
     public async Task Consume(ConsumeContext<EnvironmentUnlocked> context)
     {
         var unlocked = context.Message;
         if (await CurrentCycleIdAsync(unlocked.TenantId, unlocked.Region, context.CancellationToken) is { } cycleId)
-            await cycles.DecideAsync(cycleId, BusCommandContext.From(context),
-                (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentUnlocked(unlocked.EnvironmentId), now),
+            await cycles.DecideAsync(cycleId, unlocked.EnvironmentId, BusCommandContext.From(context),
+                (cycle, status, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentUnlocked(unlocked.EnvironmentId), status, now),
                 context.CancellationToken);
     }
 
@@ -69,8 +69,8 @@ public sealed class EnvironmentObservers(IDocumentStore store, LockCycles cycles
             }
         }
         if (await CurrentCycleIdAsync(deleted.TenantId, deleted.Region, context.CancellationToken) is { } cycleId)
-            await cycles.DecideAsync(cycleId, BusCommandContext.From(context),
-                (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentDeleted(deleted.EnvironmentId), now),
+            await cycles.DecideAsync(cycleId, deleted.EnvironmentId, BusCommandContext.From(context),
+                (cycle, status, now) => TenantLockDecider.Decide(cycle, new ObserveEnvironmentDeleted(deleted.EnvironmentId), status, now),
                 context.CancellationToken);
     }
 

@@ -47,8 +47,9 @@ public sealed class KeyServiceObservers(IDocumentStore store, LockCycles cycles)
         IReadOnlyList<string> environments;
         await using (var query = store.QuerySession())
             environments = await query.EnvironmentsUnderTenantKeyAsync(started.TenantId, started.Region, context.CancellationToken);
-        await cycles.DecideAsync(started.LockCycleId, BusCommandContext.From(context),
-            (cycle, now) => TenantLockDecider.Decide(cycle, new ObserveKeyRingLockStarted(), environments, now), context.CancellationToken);
+        await cycles.DecideAsync(started.LockCycleId, LockCycleEnvironmentStatus.Asked, BusCommandContext.From(context),
+            (cycle, noted, now) => TenantLockDecider.Decide(cycle, new ObserveKeyRingLockStarted(), environments, noted, now),
+            context.CancellationToken);
     }
 
     public Task Consume(ConsumeContext<TenantKeyLockRefused> context) =>
