@@ -34,4 +34,8 @@ public static class Rules
     /// <summary>Not a rule of the product: the key store (or the vault gateway in front of it) is unavailable now; 503 with
     /// Retry-After, nothing was done.</summary>
     public const string VaultUnavailable = "VAULT_UNAVAILABLE";
+
+    /// <summary>Not a rule of the product: an <c>Idempotency-Key</c> header that is malformed (400), reused for a different
+    /// request (422), or whose first request is still running (409 with Retry-After) or left no answer to repeat (409).</summary>
+    public const string IdempotencyKey = "IDEMPOTENCY_KEY";
 }

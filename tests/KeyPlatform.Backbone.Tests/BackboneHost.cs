@@ -132,7 +132,8 @@ public sealed class BackboneHost : IAsyncDisposable
     public PublishLog Published => App.Services.GetRequiredService<PublishLog>();
 
     public static async Task<BackboneHost> StartAsync(string schema, string virtualHost, FakeTimeProvider clock,
-        bool relay = true, bool deadlinePolling = false, TimeSpan? publishTimeout = null)
+        bool relay = true, bool deadlinePolling = false, TimeSpan? publishTimeout = null,
+        Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.WebHost.UseTestServer();
@@ -162,8 +163,10 @@ public sealed class BackboneHost : IAsyncDisposable
                 bus.AddConsumer<AlwaysFailingConsumer>();
             },
         });
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.UsePlatformDefaults();
+        map?.Invoke(app);
         await app.StartAsync();
         return new BackboneHost(app, clock);
     }

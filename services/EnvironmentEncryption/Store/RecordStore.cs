@@ -137,6 +137,7 @@ public static class RecordStoreEndpoints
                     : Results.NoContent();
             })
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(EnvironmentDecider.MaxFileBytes + 1))
+            .TakesNoIdempotencyKey()
             .Accepts<Stream>(RecordStore.ContentType)
             .AddOpenApiOperationTransformer(DescribeContent)
             .Produces(StatusCodes.Status204NoContent)

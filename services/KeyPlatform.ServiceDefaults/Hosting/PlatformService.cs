@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Deadlines;
 using KeyPlatform.ServiceDefaults.Faults;
 using KeyPlatform.ServiceDefaults.Identifiers;
@@ -111,6 +112,10 @@ public static class PlatformServiceExtensions
         });
         services.AddSingleton<DeadlineDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<DeadlineDispatcher>());
+        // Handled messages, remembered answers and fired deadlines are kept only for Messaging:Retention (decision 0025).
+        services.AddSingleton(RetentionOptions.FromConfiguration(configuration));
+        services.AddSingleton<Retention>();
+        services.AddHostedService(sp => sp.GetRequiredService<Retention>());
         // Fault drills (Testing:Faults:*): named points where a Development or Testing process kills itself.
         services.AddSingleton<FaultPoints>();
         services.AddHostedService(sp => sp.GetRequiredService<FaultPoints>());
@@ -186,7 +191,8 @@ public static class PlatformServiceExtensions
             telemetry.UseOtlpExporter();
     }
 
-    /// <summary>Health (anonymous), OpenAPI document, auth middleware, the X3 check of ids in routes.</summary>
+    /// <summary>Health (anonymous), OpenAPI document, auth middleware, the X3 check of ids in routes, the form of an
+    /// Idempotency-Key.</summary>
     public static WebApplication UsePlatformDefaults(this WebApplication app)
     {
         app.UseKeyMaterialTransport();
@@ -196,6 +202,7 @@ public static class PlatformServiceExtensions
         app.UseAuthorization();
         app.UsePlatformAbuseLimits();
         app.UseCanonicalRouteIds();
+        app.UseIdempotencyKeys();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
             {

@@ -28,6 +28,7 @@ public static class PlatformOpenApi
             options.AddOperationTransformer<BearerSecurityScheme>();
             options.AddOperationTransformer<ProblemResponses>();
             options.AddOperationTransformer<MultipartBodies>();
+            options.AddOperationTransformer<IdempotencyKeyHeader>();
             options.AddSchemaTransformer<RecordParameterLimits>();
             options.AddSchemaTransformer<IdentifierSchemas>();
             options.AddSchemaTransformer<NumberSchemas>();

@@ -46,7 +46,7 @@ public sealed class ProblemResponses : IOpenApiOperationTransformer
         return Task.CompletedTask;
     }
 
-    private static void Add(OpenApiOperation operation, OpenApiOperationTransformerContext context, int status, string description)
+    internal static void Add(OpenApiOperation operation, OpenApiOperationTransformerContext context, int status, string description)
     {
         var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (operation.Responses!.ContainsKey(key)) return;

@@ -38,10 +38,12 @@ public static class OperationsEndpoints
         operations.MapPost("/projections/{name}/rebuild", (string name, ProjectionRebuilds projections, IHostApplicationLifetime host) =>
                 RebuildAsync(projections, [name], host.ApplicationStopping))
             .Produces<ProjectionsRebuildView>().ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
+            .TakesNoIdempotencyKey()
             .WithName("OperatorRebuildProjection").WithSummary("S3: rebuild one projection from the events");
         operations.MapPost("/projections/rebuild", (ProjectionRebuilds projections, IHostApplicationLifetime host) =>
                 RebuildAsync(projections, projections.List().Select(p => p.Name).ToList(), host.ApplicationStopping))
             .Produces<ProjectionsRebuildView>().ProducesRefusals(StatusCodes.Status409Conflict)
+            .TakesNoIdempotencyKey()
             .WithName("OperatorRebuildProjections").WithSummary("S3: rebuild every projection from the events");
 
         routes.MapGet("/v1/tenants/{tenantId}/audit", AuditAsync).WithTags("Operations")

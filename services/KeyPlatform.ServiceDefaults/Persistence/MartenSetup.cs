@@ -34,9 +34,11 @@ public static class MartenSetup
                 options.Projections.SlowPollingTime = configuration.GetValue("Marten:SlowPollingTime", TimeSpan.FromMilliseconds(100));
                 options.Projections.FastPollingTime = configuration.GetValue("Marten:FastPollingTime", TimeSpan.FromMilliseconds(50));
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
-                options.Schema.For<HandledMessage>();
+                // The retention (Retention) deletes by age: each kept-for-a-while row is indexed by when it was kept.
+                options.Schema.For<HandledMessage>().Index(m => m.HandledAt);
+                options.Schema.For<RememberedAnswer>().UseOptimisticConcurrency(true).Index(a => a.RecordedAt);
                 options.Schema.For<Deadlines.Deadline>().UseOptimisticConcurrency(true)
-                    .Index(d => d.DueAt);
+                    .Index(d => d.DueAt).Index(d => d.FiredAt);
                 configure?.Invoke(options);
             })
             .ApplyAllDatabaseChangesOnStartup()

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace KeyPlatform.ServiceDefaults.Persistence;
 
 /// <summary>The glue around a decider: fetch the stream for writing, decide with the current time, append,
-/// record the command id, commit. A concurrent writer makes the commit fail; the whole thing is then run
+/// record the command id (and, for an HTTP request with an Idempotency-Key, that its command committed), commit. A concurrent writer makes the commit fail; the whole thing is then run
 /// again on fresh state, so a conflict never loses a command.</summary>
 public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILogger<StreamCommands> logger)
 {
@@ -42,6 +42,7 @@ public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILog
             stream.AppendMany(decision.Events);
             afterDecision?.Invoke(session, decision, now);
             session.MarkHandled(handler, context.CommandId, now);
+            if (context.RememberedAnswerId is { } answerId) await session.MarkCommittedAsync(answerId, now, cancellationToken);
             try
             {
                 await session.SaveChangesAsync(cancellationToken);

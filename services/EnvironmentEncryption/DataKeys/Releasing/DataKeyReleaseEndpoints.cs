@@ -52,6 +52,7 @@ public static class DataKeyReleaseEndpoints
             .RequireAbuseLimit(AbuseLimits.DataKeyRelease)
             .Produces<ReleasedDataKey>()
             .ProducesRefusals(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
+            .TakesNoIdempotencyKey()
             .WithName("ReleaseDataKey")
             .WithSummary("D2, E6: an environment's plaintext data key for a platform storage service; every release is audited");
 
