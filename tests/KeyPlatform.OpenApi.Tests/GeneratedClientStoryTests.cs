@@ -40,32 +40,32 @@ public sealed class GeneratedClientStoryTests(PlatformServices platform)
 
         // T1: a platform operator enables the tenant.
         await new KeyServiceClient(platform.Keys.OperatorClient())
-            .EnableTenantEncryptionAsync(tenant, new EnableRequest { AppPerUserLicences = 1500, EnterpriseLicences = 0 });
+            .EnableTenantEncryptionAsync(tenant, NewIdempotencyKey(), new EnableRequest { AppPerUserLicences = 1500, EnterpriseLicences = 0 });
         await Eventually.TrueAsync(async () => (await environmentsHttp.GetAsync($"/v1/tenants/{tenant}/facts")).IsSuccessStatusCode,
             "EnvironmentEncryption to know the tenant");
 
         // K4, K5: the first key uploaded is activated; K7: a second one is activated explicitly, after K9's 24 h.
         var (first, _) = NewKey();
-        await keys.UploadTenantKeyAsync(tenant, Region, "first", new KeyFile(new MemoryStream(first), "first.pfx", "application/x-pkcs12"), Password, true);
+        await keys.UploadTenantKeyAsync(tenant, Region, NewIdempotencyKey(), "first", new KeyFile(new MemoryStream(first), "first.pfx", "application/x-pkcs12"), Password, true);
         await KeyInStateAsync(keysHttp, tenant, "first", "Active");
         var (second, _) = NewKey();
-        await keys.UploadTenantKeyAsync(tenant, Region, "second", new KeyFile(new MemoryStream(second), "second.pfx", "application/x-pkcs12"), Password, true);
+        await keys.UploadTenantKeyAsync(tenant, Region, NewIdempotencyKey(), "second", new KeyFile(new MemoryStream(second), "second.pfx", "application/x-pkcs12"), Password, true);
         var secondId = (await KeyInStateAsync(keysHttp, tenant, "second", "Available")).GetProperty("keyId").GetString()!;
         platform.Keys.Clock.Advance(TimeSpan.FromHours(25));
         // The document gives activation two success answers of different shapes (200 with the Active key's state, 202
         // with none): NSwag returns the first and reports the other as an ApiException carrying its status.
         var started = await Should.ThrowAsync<KeyPlatform.Client.Keys.ApiException>(() =>
-            keys.ActivateTenantKeyAsync(tenant, Region, secondId, new KeyPlatform.Client.Keys.ActivateRequest { AcknowledgeRisk = true }));
+            keys.ActivateTenantKeyAsync(tenant, Region, secondId, NewIdempotencyKey(), new KeyPlatform.Client.Keys.ActivateRequest { AcknowledgeRisk = true }));
         started.StatusCode.ShouldBe(202);
         await KeyInStateAsync(keysHttp, tenant, "second", "Active");
 
         // E2: an environment created after enablement is put under the tenant key.
-        await new EnvironmentEncryptionClient(platform.Environments.OperatorClient()).RegisterEnvironmentAsync(tenant, new RegisterRequest
+        await new EnvironmentEncryptionClient(platform.Environments.OperatorClient()).RegisterEnvironmentAsync(tenant, NewIdempotencyKey(), new RegisterRequest
         {
             EnvironmentId = environment, Region = Region, Name = "Finance", Type = EnvironmentType.Sandbox,
             Storage = EnvironmentStorage.SingleStore, Version = "9.2.24000.00100", CreatedAt = platform.Keys.Clock.GetUtcNow(),
         });
-        await new EnvironmentEncryptionClient(environmentsHttp).ApplyTenantKeyAsync(tenant, environment, new ApplyRequest { AcknowledgeRisk = true });
+        await new EnvironmentEncryptionClient(environmentsHttp).ApplyTenantKeyAsync(tenant, environment, NewIdempotencyKey(), new ApplyRequest { AcknowledgeRisk = true });
         await Eventually.TrueAsync(async () =>
         {
             var status = await environmentsHttp.GetFromJsonAsync<JsonElement>($"/v1/tenants/{tenant}/environments/{environment}");
@@ -85,11 +85,11 @@ public sealed class GeneratedClientStoryTests(PlatformServices platform)
 
         // L2: too early, refused with a ProblemDetails the client reads; L1: after 72 h, the active key locks.
         var tooEarly = await Should.ThrowAsync<KeyPlatform.Client.Locks.ApiException<KeyPlatform.Client.Locks.ProblemDetails>>(() =>
-            locks.LockTenantAsync(tenant, Region, new LockFile(new MemoryStream(second), "second.pfx", "application/x-pkcs12"), Password,
+            locks.LockTenantAsync(tenant, Region, NewIdempotencyKey(), new LockFile(new MemoryStream(second), "second.pfx", "application/x-pkcs12"), Password,
                 $"LOCK {tenant} {Region}", true));
         tooEarly.Result.Rule.ShouldBe("L2");
         platform.Keys.Clock.Advance(TimeSpan.FromHours(73));
-        await locks.LockTenantAsync(tenant, Region, new LockFile(new MemoryStream(second), "second.pfx", "application/x-pkcs12"), Password,
+        await locks.LockTenantAsync(tenant, Region, NewIdempotencyKey(), new LockFile(new MemoryStream(second), "second.pfx", "application/x-pkcs12"), Password,
             $"LOCK {tenant} {Region}", true);
         var lockHttp = platform.Locks.ClientFor(tenant, PlatformRoles.PowerPlatformAdmin);
         await Eventually.TrueAsync(async () =>
@@ -116,4 +116,7 @@ public sealed class GeneratedClientStoryTests(PlatformServices platform)
         return (certificate.ExportPkcs12(Pkcs12ExportPbeParameters.Pbes2Aes256Sha256, Password),
             Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo())));
     }
+
+    /// <summary>The generated client sends the Idempotency-Key header of every command (decision 0025); a fresh one per request.</summary>
+    private static string NewIdempotencyKey() => Guid.NewGuid().ToString("N");
 }
