@@ -86,8 +86,8 @@ SQL
   done <<EOF
 $(rows)
 EOF
-  # The vault store's first use runs CREATE SCHEMA IF NOT EXISTS, which needs CREATE on the database.
-  printf 'GRANT CREATE ON DATABASE %s TO %s;\n' "$db" "$vault_role"
+  # No role creates schemas: each is made above. An earlier version gave the vault's role CREATE on the database.
+  printf 'REVOKE CREATE ON DATABASE %s FROM %s;\n' "$db" "$vault_role"
   # Memberships: exactly those roles.tsv names; others are revoked (the vault's role is KeyService's only, decision 0020).
   while IFS="$tab" read -r role login _ member_of; do
     [ "$login" = login ] || continue

@@ -66,6 +66,22 @@ public sealed class DatabaseLoginsTests(DatabaseLoginsTests.System running) : IC
         }
     }
 
+    [Fact]
+    [Trait("Rule", "V1")]
+    public async Task No_service_login_may_create_a_schema_not_even_KeyService_acting_as_the_vault_role()
+    {
+        foreach (var service in Services)
+        {
+            var refusal = await Should.ThrowAsync<PostgresException>(() =>
+                CountAsync(service, $"create schema \"probe_{service.ToString().ToLowerInvariant()}_{Suffix}\"; select 0::bigint"));
+            refusal.SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege, $"{service} creating a schema");
+        }
+
+        var asVault = await Should.ThrowAsync<PostgresException>(() => CountAsync(Sender.KeyService,
+            $"set role {DatabaseLogins.Vault.Name}; create schema \"probe_vault_{Suffix}\"; select 0::bigint"));
+        asVault.SqlState.ShouldBe(PostgresErrorCodes.InsufficientPrivilege, "KeyService as the vault's role creating a schema");
+    }
+
     private string Suffix => running.Running.Schema("x")["x_".Length..];
     private string VaultSchema => running.Running.Schema(DatabaseLogins.Vault.Schema);
     private string OwnSchema(Sender service) => running.Running.Schema(DatabaseLogins.Of(service).Schema);

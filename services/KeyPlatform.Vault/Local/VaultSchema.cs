@@ -76,7 +76,15 @@ internal sealed partial class VaultSchema
     /// Every step is idempotent, so this runs as a whole on every first use: on a fresh schema the steps change nothing.
     /// </summary>
     private string CreateSql() => $"""
-        CREATE SCHEMA IF NOT EXISTS "{Name}";
+        -- Looked up first, as Weasel does: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema
+        -- exists, and the vault's role is given none (the provisioning makes the schema).
+        DO $create$
+        BEGIN
+            IF to_regnamespace('"{Name}"') IS NULL THEN
+                CREATE SCHEMA "{Name}";
+            END IF;
+        END
+        $create$;
         CREATE TABLE IF NOT EXISTS {Table} (
             key_id             text        PRIMARY KEY,
             version            text        NOT NULL,
