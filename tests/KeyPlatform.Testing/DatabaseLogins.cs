@@ -36,13 +36,19 @@ public static class DatabaseLogins
 
     /// <summary>Creates, as the admin login, each role's schema of one run (<c>&lt;schema&gt;_&lt;suffix&gt;</c>) owned by
     /// that role, as the provisioning makes <c>keys</c>, <c>vault</c>, ...; <see cref="TestBroker"/> drops them.</summary>
-    public static async Task CreateSchemasAsync(Func<string, string> schemaOfRun)
+    public static Task CreateSchemasAsync(Func<string, string> schemaOfRun) => CreateSchemasAsync(Roles, schemaOfRun);
+
+    /// <summary>The vault schema of one run only: what in-process hosts, on the admin login, need made for them (no role may
+    /// create a schema; the local store acts as <see cref="Vault"/>).</summary>
+    public static Task CreateVaultSchemaAsync(Func<string, string> schemaOfRun) => CreateSchemasAsync([Vault], schemaOfRun);
+
+    private static async Task CreateSchemasAsync(IEnumerable<Role> roles, Func<string, string> schemaOfRun)
     {
         await using var connection = new NpgsqlConnection(TestInfrastructure.PostgresConnectionString);
         await connection.OpenAsync();
-        foreach (var role in Roles)
+        foreach (var role in roles)
         {
-            await using var create = new NpgsqlCommand($"create schema \"{schemaOfRun(role.Schema)}\" authorization \"{role.Name}\"", connection);
+            await using var create = new NpgsqlCommand($"create schema if not exists \"{schemaOfRun(role.Schema)}\" authorization \"{role.Name}\"", connection);
             try
             {
                 await create.ExecuteNonQueryAsync();

@@ -3,8 +3,8 @@ using Xunit;
 
 namespace KeyPlatform.Testing;
 
-/// <summary>A RabbitMQ virtual host of its own for one test class, deleted afterwards, and a unique suffix for
-/// the schemas of the hosts that use it.</summary>
+/// <summary>A RabbitMQ virtual host of its own for one test class, deleted afterwards, a unique suffix for the schemas of
+/// the hosts that use it, and its vault schema made as the provisioning makes <c>vault</c>.</summary>
 public sealed class TestBroker : IAsyncLifetime
 {
     public string Suffix { get; } = TestInfrastructure.UniqueSuffix();
@@ -17,6 +17,7 @@ public sealed class TestBroker : IAsyncLifetime
     {
         await Management.CreateVirtualHostAsync(VirtualHost);
         await Management.GrantBrokerUsersAsync(VirtualHost);
+        await DatabaseLogins.CreateVaultSchemaAsync(Schema);
     }
 
     public async Task DisposeAsync()

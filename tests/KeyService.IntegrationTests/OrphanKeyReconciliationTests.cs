@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using KeyPlatform.KeyService.TenantKeys;
 using KeyPlatform.KeyService.TenantKeys.OrphanKeys;
+using KeyPlatform.KeyService.VaultGateway;
 using KeyPlatform.ServiceDefaults.Telemetry;
 using KeyPlatform.Testing;
 using KeyPlatform.Vault;
@@ -84,6 +85,34 @@ public sealed class OrphanKeyReconciliationTests(KeyServiceFixture fixture) : IC
         logged.ShouldContain("deleted from the vault");
         logged.ShouldContain(tenant);
         logged.ShouldContain(Region);
+    }
+
+    [Fact]
+    [Trait("Rule", "V1")]
+    public async Task Gateway_import_records_of_keys_a_ring_took_in_or_the_vault_deleted_are_pruned_after_the_grace_period_V1()
+    {
+        var (tenant, admin) = await fixture.EnabledTenantAsync();
+        var imports = fixture.Host.Services.GetRequiredService<VaultGatewayImports>();
+        var reconciler = fixture.Host.Services.GetRequiredService<OrphanKeyReconciler>();
+        // U1: the saga's import became the ring's key; and an import the saga deleted again (a refused unlock).
+        var takenIn = await RingKeyAsync(tenant, admin);
+        await imports.RecordAsync(takenIn, "tenant-lock", CancellationToken.None);
+        var deletedEarly = await ImportStraightAsync(tenant);
+        await imports.RecordAsync(deletedEarly.KeyId, "tenant-lock", CancellationToken.None);
+        (await Vault.DeleteAsync(deletedEarly.KeyId)).ShouldBeTrue();
+
+        fixture.Host.Clock.Advance(GracePeriod + TimeSpan.FromMinutes(1));
+        var deletedLately = await ImportStraightAsync(tenant);
+        await imports.RecordAsync(deletedLately.KeyId, "tenant-lock", CancellationToken.None);
+        (await Vault.DeleteAsync(deletedLately.KeyId)).ShouldBeTrue();
+        await reconciler.ReconcileAsync();
+
+        await using var session = fixture.Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        (await session.LoadAsync<VaultGatewayImport>(takenIn)).ShouldBeNull();
+        (await session.LoadAsync<VaultGatewayImport>(deletedEarly.KeyId)).ShouldBeNull();
+        // Young: a repeated delete of it by the saga still answers false rather than 403.
+        (await imports.ImportedByAsync(deletedLately.KeyId, "tenant-lock", CancellationToken.None)).ShouldBeTrue();
+        (await Vault.ExistsAsync(takenIn)).ShouldBeTrue();
     }
 
     [Fact]

@@ -24,6 +24,21 @@ public sealed class VaultGatewayImports(IDocumentStore store, TimeProvider time)
         return await session.LoadAsync<VaultGatewayImport>(keyId, cancellationToken) is { } import && import.Client == client;
     }
 
+    /// <summary>Deletes the records that can no longer allow anything, once imported before <paramref name="importedBefore"/>:
+    /// of a key some ring names (a delete of it is refused whoever imported it) or of a key the store no longer holds (it was
+    /// deleted). Until then a repeated delete of the same key still answers false, as the port says. Returns how many.</summary>
+    public async Task<int> PruneAsync(IReadOnlySet<string> namedByARing, IReadOnlySet<string> inStore, DateTimeOffset importedBefore,
+        CancellationToken cancellationToken)
+    {
+        await using var session = store.LightweightSession();
+        var old = await session.Query<VaultGatewayImport>().Where(import => import.ImportedAt < importedBefore).ToListAsync(cancellationToken);
+        var spent = old.Where(import => namedByARing.Contains(import.Id) || !inStore.Contains(import.Id)).ToList();
+        if (spent.Count == 0) return 0;
+        foreach (var import in spent) session.Delete(import);
+        await session.SaveChangesAsync(cancellationToken);
+        return spent.Count;
+    }
+
     /// <summary>Whether any tenant key ring's events name this vault key (<see cref="KeyAdded"/>, <see cref="KeyReinstated"/>):
     /// an unlock's import becomes the ring's live key once KeyService reinstates it (U1). Read from the event store, not the
     /// ring documents, so a projection being rebuilt cannot make a live key look deletable.</summary>

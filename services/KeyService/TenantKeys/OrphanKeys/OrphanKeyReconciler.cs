@@ -1,4 +1,5 @@
 using KeyPlatform.KeyService.Tenants;
+using KeyPlatform.KeyService.VaultGateway;
 using KeyPlatform.ServiceDefaults.Telemetry;
 using KeyPlatform.Vault;
 using Marten;
@@ -16,25 +17,24 @@ namespace KeyPlatform.KeyService.TenantKeys.OrphanKeys;
 /// known ids come from the event store, not from the ring documents, so a projection being rebuilt cannot make every key
 /// look like an orphan. Several instances may reconcile at once: a repeated delete is harmless.
 /// </remarks>
-public sealed class OrphanKeyReconciler(IKeyVault vault, IDocumentStore store, OrphanKeyOptions options, TimeProvider time,
-    ILogger<OrphanKeyReconciler> logger)
+public sealed class OrphanKeyReconciler(IKeyVault vault, IDocumentStore store, VaultGatewayImports imports, OrphanKeyOptions options,
+    TimeProvider time, ILogger<OrphanKeyReconciler> logger)
 {
-    /// <summary>One round; returns how many orphans it deleted.</summary>
+    /// <summary>One round; returns how many orphans it deleted. The gateway's import records that can allow nothing any more
+    /// (<see cref="VaultGatewayImports.PruneAsync"/>) are deleted in the same round, with the same grace period.</summary>
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken = default)
     {
         var oldEnough = time.GetUtcNow() - options.GracePeriod;
-        var candidates = await vault.ListTenantKeysAsync(cancellationToken)
-            .Where(key => key.CreatedAt <= oldEnough)
-            .ToListAsync(cancellationToken);
-        if (candidates.Count == 0) return 0;
-
+        var stored = await vault.ListTenantKeysAsync(cancellationToken).ToListAsync(cancellationToken);
         var (known, tenants) = await KnownAsync(cancellationToken);
+        var inStore = stored.Select(key => key.KeyId).ToHashSet(StringComparer.Ordinal);
         var deleted = 0;
-        foreach (var orphan in candidates.Where(key => !known.Contains(key.KeyId) && tenants.Contains(key.Owner.TenantId!)))
+        foreach (var orphan in stored.Where(key => key.CreatedAt <= oldEnough && !known.Contains(key.KeyId) && tenants.Contains(key.Owner.TenantId!)))
         {
             try
             {
                 if (!await vault.DeleteAsync(orphan.KeyId, cancellationToken)) continue;
+                inStore.Remove(orphan.KeyId);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -51,6 +51,8 @@ public sealed class OrphanKeyReconciler(IKeyVault vault, IDocumentStore store, O
                 orphan.KeyId, orphan.Owner.TenantId, orphan.Owner.Region, orphan.CreatedAt);
         }
 
+        var pruned = await imports.PruneAsync(known, inStore, oldEnough, cancellationToken);
+        if (pruned > 0) logger.LogInformation("Deleted {Count} vault gateway import records of keys a ring took in or the vault deleted.", pruned);
         return deleted;
     }
 
