@@ -76,6 +76,12 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
         (await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys", KeyForm(pfx, ("name", "k1"), ("acknowledgeRisk", "true"))))
             .StatusCode.ShouldBe(HttpStatusCode.Created);
         await Eventually.TrueAsync(async () => (await InventoryAsync(keyAdmin, tenant)).Keys.Any(k => k.State == TenantKeyState.Active), "k1 active");
+        // The saga learns the activation from KeyService's event, a relay hop after the inventory shows it (L1, L2 are decided on it).
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var query = locks.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            return await query.LoadAsync<ActiveKeyFactsDocument>(ActiveKeyFactsDocument.KeyFor(tenant, Region)) is not null;
+        }, "the saga to know k1 active");
         return (tenant, keyAdmin, locks.ClientFor(tenant, PlatformRoles.PowerPlatformAdmin));
     }
 
