@@ -39,6 +39,8 @@ public sealed class Program
                 marten.Schema.For<LockCycleEnvironment>().Index(e => e.LockCycleId);
                 // Read model (S4): the lock progress, a projection of its own.
                 marten.Projections.Add(new LockProgressProjection(), ProjectionLifecycle.Inline);
+                // The ordering guard of the facts kept of other services' streams (decision 0029).
+                marten.AddAppliedSourceVersions();
             },
             Aggregates = new AggregateRegistry().Stream<TenantLockCycle>("tenant-lock:"),
             ConfigureConsumers = bus =>

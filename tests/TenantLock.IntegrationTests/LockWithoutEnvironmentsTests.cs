@@ -9,6 +9,7 @@ using KeyPlatform.Contracts.Keys;
 using KeyPlatform.Contracts.Messaging;
 using KeyPlatform.KeyService.TenantKeys.KeyInventory;
 using KeyPlatform.ServiceDefaults.Auth;
+using KeyPlatform.TenantLock.Facts;
 using KeyPlatform.TenantLock.TenantLocks;
 using KeyPlatform.TenantLock.TenantLocks.LockProgress;
 using KeyPlatform.Testing;
@@ -75,6 +76,12 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
         (await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys", KeyForm(pfx, ("name", "k1"), ("acknowledgeRisk", "true"))))
             .StatusCode.ShouldBe(HttpStatusCode.Created);
         await Eventually.TrueAsync(async () => (await InventoryAsync(keyAdmin, tenant)).Keys.Any(k => k.State == TenantKeyState.Active), "k1 active");
+        // The saga learns the activation from KeyService's event, a relay hop after the inventory shows it (L1, L2 are decided on it).
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var query = locks.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+            return await query.LoadAsync<ActiveKeyFactsDocument>(ActiveKeyFactsDocument.KeyFor(tenant, Region)) is not null;
+        }, "the saga to know k1 active");
         return (tenant, keyAdmin, locks.ClientFor(tenant, PlatformRoles.PowerPlatformAdmin));
     }
 
@@ -241,6 +248,46 @@ public sealed class LockWithoutEnvironmentsTests : IAsyncLifetime
             "an upload to be allowed once the lock ended");
         (await keyAdmin.PostAsync($"/v1/tenants/{tenant}/regions/{Region}/keys", KeyForm(pfx, ("name", "k1 again"), ("acknowledgeRisk", "true"))))
             .StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    [Trait("Rule", "L3")]
+    [Trait("Rule", "L7")]
+    public async Task A_redelivered_old_EnvironmentEncryptionChanged_does_not_revive_a_deleted_environment_nor_put_it_on_the_lock_L3_L7()
+    {
+        var (pfx, _) = NewPfx();
+        var (tenant, keyAdmin, lockAdmin) = await TenantWithActiveKeyAsync(pfx);
+        clock.SetUtcNow((await InventoryAsync(keyAdmin, tenant)).LastActivatedAt!.Value + TimeSpan.FromHours(72));
+        var store = locks.Services.GetRequiredService<Marten.IDocumentStore>();
+        await using var environments = await TestBus.StartAsync(broker, Sender.EnvironmentEncryption);
+        var environment = $"env-{TestInfrastructure.UniqueSuffix()}";
+        var stream = $"environment:{environment}";
+        var underTenantKey = new KeyPlatform.Contracts.Environments.EnvironmentEncryptionChanged(tenant, Region, environment, "Revenant",
+            KeyPlatform.Contracts.Environments.EnvironmentProtection.TenantKey, "k1", "Active", clock.GetUtcNow());
+        var old = await environments.PublishFromStreamAsync(underTenantKey, stream, 3);
+        await store.HandledAsync(old, "the environment under the tenant key (version 3)");
+        var deletion = await environments.PublishFromStreamAsync(new KeyPlatform.Contracts.Environments.EnvironmentDeleted(tenant, Region,
+            environment, clock.GetUtcNow(), "deregistered by the platform"), stream, 7);
+        await store.HandledAsync(deletion, "the environment's deletion (version 7)");
+        (await LockAsync(lockAdmin, tenant, pfx)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await ProgressWhenAsync(lockAdmin, tenant, p => p.Phase == LockPhase.Locked, "the lock to complete")).EnvironmentsTotal.ShouldBe(0);
+        // A week on, the inbox no longer knows the old message; the broker hands it over again (moved back from an error
+        // queue, say): only its version tells it is older than the deletion.
+        clock.Advance(TimeSpan.FromDays(8));
+        (await locks.Services.GetRequiredService<KeyPlatform.ServiceDefaults.Persistence.Retention>().PruneAsync()).ShouldBeGreaterThan(0);
+
+        var redelivered = await environments.PublishFromStreamAsync(underTenantKey, stream, 3, messageId: old);
+        await store.HandledAsync(redelivered, "the redelivered version 3");
+
+        await using (var query = store.QuerySession())
+        {
+            (await query.LoadAsync<KeyPlatform.TenantLock.Facts.EnvironmentFacts>(environment))!.State.ShouldBe("Deleted");
+            (await query.EnvironmentsUnderTenantKeyAsync(tenant, Region, CancellationToken.None)).ShouldBeEmpty();
+        }
+        var after = await ProgressWhenAsync(lockAdmin, tenant, _ => true, "the lock progress");
+        after.Phase.ShouldBe(LockPhase.Locked);
+        after.EnvironmentsTotal.ShouldBe(0);
+        after.EnvironmentsNotLocked.ShouldBeEmpty();
     }
 
     private static async Task<byte[]> ForgedByokAsync(HttpClient keyAdmin, RSA publicKeyOwner)

@@ -149,8 +149,7 @@ public sealed class IntegrationEventRelay : SubscriptionBase
         {
             context.MessageId = messageId;
             if (Guid.TryParse(@event.CorrelationId, out var correlation)) context.CorrelationId = correlation;
-            context.Headers.Set("kp-stream", @event.StreamKey);
-            context.Headers.Set("kp-stream-version", @event.Version);
+            new SourceStreamVersion(@event.StreamKey ?? @event.StreamId.ToString(), @event.Version).Stamp(context);
             // Commands leave with the principal who caused the event, or the service itself (timers, reactions).
             context.SetActor(ActorOf(@event) ?? serviceActor);
         }

@@ -17,10 +17,12 @@ public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILog
 
     public TimeProvider Time => time;
 
+    /// <param name="streamKey">The stream decided on; null for a reaction that only writes documents (in
+    /// <paramref name="beforeDecision"/> or <paramref name="afterDecision"/>): its decision may not emit events.</param>
     /// <param name="decide">Pure: (state or null for a new stream, now) to a decision.</param>
     /// <param name="afterDecision">Optional extra work in the same transaction (documents, deadlines).</param>
     /// <param name="beforeDecision">Optional work in the transaction before the state is read (taking a lock).</param>
-    public async Task<CommandResult> DecideAsync<TState>(string streamKey, CommandContext context,
+    public async Task<CommandResult> DecideAsync<TState>(string? streamKey, CommandContext context,
         Func<TState?, DateTimeOffset, Decision> decide, CancellationToken cancellationToken,
         Action<IDocumentSession, Decision, DateTimeOffset>? afterDecision = null, string handler = "command",
         Func<IDocumentSession, CancellationToken, Task>? beforeDecision = null)
@@ -34,12 +36,13 @@ public sealed class StreamCommands(IDocumentStore store, TimeProvider time, ILog
                 return CommandResult.Accepted();
 
             if (beforeDecision is not null) await beforeDecision(session, cancellationToken);
-            var stream = await session.Events.FetchForWriting<TState>(streamKey, cancellationToken);
+            var stream = streamKey is null ? null : await session.Events.FetchForWriting<TState>(streamKey, cancellationToken);
             var now = time.GetUtcNow();
-            var decision = decide(stream.Aggregate, now);
+            var decision = decide(stream?.Aggregate, now);
             if (decision.Refusal is { } refusal) return CommandResult.Refused(refusal);
 
-            stream.AppendMany(decision.Events);
+            if (stream is not null) stream.AppendMany(decision.Events);
+            else if (decision.Events.Count > 0) throw new InvalidOperationException("A decision on no stream cannot emit events.");
             afterDecision?.Invoke(session, decision, now);
             session.MarkHandled(handler, context.CommandId, now);
             if (context.RememberedAnswerId is { } answerId) await session.MarkCommittedAsync(answerId, now, cancellationToken);

@@ -1,6 +1,8 @@
 using KeyPlatform.Contracts.Keys;
 using KeyPlatform.ServiceDefaults.Commands;
 using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.ServiceDefaults.Persistence;
+using KeyPlatform.TenantLock.TenantLocks;
 using Marten;
 using MassTransit;
 
@@ -14,15 +16,21 @@ public sealed class TenantLockStatus
     public string? CurrentLockCycle { get; set; }
 }
 
-public sealed class TenantEncryptionEnabledConsumer(IDocumentStore store, TimeProvider time)
-    : IdempotentConsumer<TenantEncryptionEnabled>(store, time)
+/// <summary>The feature turned on for a tenant (T1), kept in the order of KeyService's tenant stream (decision 0029).</summary>
+public sealed class TenantEncryptionEnabledConsumer(LockCycles cycles) : IConsumer<TenantEncryptionEnabled>
 {
-    protected override async Task HandleAsync(ConsumeContext<TenantEncryptionEnabled> context, IDocumentSession session)
+    public Task Consume(ConsumeContext<TenantEncryptionEnabled> context)
     {
-        var status = await session.LoadAsync<TenantLockStatus>(context.Message.TenantId, context.CancellationToken)
-                     ?? new TenantLockStatus { Id = context.Message.TenantId };
-        status.FeatureEnabledAt = context.Message.EnabledAt;
-        session.Store(status);
+        var enabled = context.Message;
+        var source = SourceStreamVersion.Of(context);
+        return cycles.RecordAsync(BusCommandContext.From(context), async (session, ct) =>
+        {
+            if (!await session.TryApplySourceVersionAsync(nameof(TenantLockStatus), source, ct)) return false;
+            var status = await session.LoadAsync<TenantLockStatus>(enabled.TenantId, ct) ?? new TenantLockStatus { Id = enabled.TenantId };
+            status.FeatureEnabledAt = enabled.EnabledAt;
+            session.Store(status);
+            return true;
+        }, context.CancellationToken);
     }
 }
 

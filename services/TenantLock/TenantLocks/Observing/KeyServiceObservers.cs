@@ -1,44 +1,43 @@
 using KeyPlatform.Contracts.Keys;
 using KeyPlatform.ServiceDefaults.Messaging;
+using KeyPlatform.ServiceDefaults.Persistence;
 using KeyPlatform.TenantLock.Facts;
 using Marten;
 using MassTransit;
 
 namespace KeyPlatform.TenantLock.TenantLocks.Observing;
 
-/// <summary>What the saga learns from KeyService: the active key (facts for L1, L2; U1 done or failed) and the ring's lock.</summary>
+/// <summary>What the saga learns from KeyService: the active key (facts for L1, L2; U1 done or failed) and the ring's lock.
+/// The active key kept (<see cref="ActiveKeyFactsDocument"/>) follows the ring stream's order: an activation older than the
+/// last one applied changes nothing, and ends no unlock (decision 0029).</summary>
 public sealed class KeyServiceObservers(IDocumentStore store, LockCycles cycles) :
     IConsumer<TenantKeyActivated>, IConsumer<TenantKeyInstallationFailed>, IConsumer<TenantKeyLockStarted>, IConsumer<TenantKeyLockRefused>,
     IConsumer<TenantKeysLocked>
 {
-    public async Task Consume(ConsumeContext<TenantKeyActivated> context)
+    public Task Consume(ConsumeContext<TenantKeyActivated> context)
     {
         var activated = context.Message;
-        await using (var session = store.LightweightSession())
-        {
-            var key = ActiveKeyFactsDocument.KeyFor(activated.TenantId, activated.Region);
-            var facts = await session.LoadAsync<ActiveKeyFactsDocument>(key, context.CancellationToken);
-            if (facts is null || facts.LastKeyChangeAt <= activated.ActivatedAt)
+        var source = SourceStreamVersion.Of(context);
+        return cycles.ReactAsync(activated.TenantId, activated.Region, BusCommandContext.From(context),
+            async (session, ct) =>
             {
-                session.Store(new ActiveKeyFactsDocument { Id = key, Thumbprint = activated.Thumbprint, LastKeyChangeAt = activated.ActivatedAt });
-                await session.SaveChangesAsync(context.CancellationToken);
-            }
-        }
-        await using var query = store.QuerySession();
-        if (await query.CurrentCycleAsync(activated.TenantId, activated.Region, context.CancellationToken) is { IsOpen: true } cycle)
-            await cycles.DecideAsync(cycle.Id, BusCommandContext.From(context),
-                (state, now) => TenantLockDecider.Decide(state, new ObserveKeyActivated(activated.Thumbprint), now), context.CancellationToken);
+                if (!await session.TryApplySourceVersionAsync(nameof(ActiveKeyFactsDocument), source, ct)) return false;
+                var key = ActiveKeyFactsDocument.KeyFor(activated.TenantId, activated.Region);
+                var facts = await session.LoadAsync<ActiveKeyFactsDocument>(key, ct);
+                if (facts is null || facts.LastKeyChangeAt <= activated.ActivatedAt)
+                    session.Store(new ActiveKeyFactsDocument { Id = key, Thumbprint = activated.Thumbprint, LastKeyChangeAt = activated.ActivatedAt });
+                return true;
+            },
+            (state, now) => TenantLockDecider.Decide(state, new ObserveKeyActivated(activated.Thumbprint), now), context.CancellationToken);
     }
 
     /// <summary>U1: a failed install of the locking key is the open cycle's to report; the admin can unlock again.</summary>
-    public async Task Consume(ConsumeContext<TenantKeyInstallationFailed> context)
+    public Task Consume(ConsumeContext<TenantKeyInstallationFailed> context)
     {
         var failed = context.Message;
-        await using var query = store.QuerySession();
-        if (await query.CurrentCycleAsync(failed.TenantId, failed.Region, context.CancellationToken) is { IsOpen: true } cycle)
-            await cycles.DecideAsync(cycle.Id, BusCommandContext.From(context),
-                (state, now) => TenantLockDecider.Decide(state, new ObserveKeyInstallationFailed(failed.KeyId, failed.Reason), now),
-                context.CancellationToken);
+        return cycles.ReactAsync(failed.TenantId, failed.Region, BusCommandContext.From(context), null,
+            (state, now) => TenantLockDecider.Decide(state, new ObserveKeyInstallationFailed(failed.KeyId, failed.Reason), now),
+            context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<TenantKeyLockStarted> context)
